@@ -1,0 +1,1 @@
+//! Accelerator and vCPU traits; the TCG accelerator

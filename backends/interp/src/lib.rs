@@ -1,0 +1,1 @@
+//! Portable IR interpreter: the oracle every JIT is compared against

@@ -1,0 +1,1 @@
+//! criterion benchmarks and the side-by-side comparison against QEMU

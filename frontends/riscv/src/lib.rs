@@ -1,0 +1,1 @@
+//! RISC-V guest frontend: decoder tables, IR generation, CPU state, disassembler

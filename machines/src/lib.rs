@@ -1,0 +1,1 @@
+//! Machines: linux-user process model (ELF loader, syscalls), boards and devices

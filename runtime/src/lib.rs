@@ -1,0 +1,1 @@
+//! Translation-block cache, execution loop and guest memory

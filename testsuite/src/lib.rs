@@ -1,0 +1,1 @@
+//! polyvm's integration tests: file tests and guest programs compared against QEMU
