@@ -104,7 +104,13 @@ impl Builder {
         self.emit(Opcode::SExtract, ty, &[d], &[a], &[pos as u64, len as u64]);
     }
     pub fn deposit(&mut self, ty: Type, d: Temp, a: Temp, b: Temp, pos: u32, len: u32) {
-        self.emit(Opcode::Deposit, ty, &[d], &[a, b], &[pos as u64, len as u64]);
+        self.emit(
+            Opcode::Deposit,
+            ty,
+            &[d],
+            &[a, b],
+            &[pos as u64, len as u64],
+        );
     }
     pub fn setcond(&mut self, ty: Type, cond: Cond, d: Temp, a: Temp, b: Temp) {
         self.emit(Opcode::SetCond, ty, &[d], &[a, b], &[cond as u64]);

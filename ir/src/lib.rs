@@ -16,6 +16,7 @@
 mod flags;
 pub mod abi;
 pub mod builder;
+pub mod eval;
 mod opcodes;
 pub mod opt;
 pub mod parse;
@@ -362,7 +363,12 @@ impl Inst {
         Cond::from_u64(self.consts[0]).unwrap_or(Cond::Never)
     }
     pub fn label(&self) -> Label {
-        let i = self.opc.def().consts.iter().position(|k| *k == ConstKind::Label);
+        let i = self
+            .opc
+            .def()
+            .consts
+            .iter()
+            .position(|k| *k == ConstKind::Label);
         Label(self.consts[i.unwrap_or(0)] as u32)
     }
     pub fn memop(&self) -> MemOp {

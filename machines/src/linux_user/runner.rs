@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use polyvm_accel::tcg::{self, TcgOptions};
 use polyvm_accel::VcpuExit;
-use polyvm_frontend_riscv::{cpu, RiscvCpu, Riscv64Frontend};
+use polyvm_frontend_riscv::{cpu, Riscv64Frontend, RiscvCpu};
 use polyvm_ir::abi::{Access, FaultKind, GuestFault};
 use polyvm_runtime::{Log, LogMask, Stats};
 
@@ -25,7 +25,10 @@ use crate::{Error, Result};
 pub enum Program {
     Path(PathBuf),
     /// An image built into polyvm (the demo).
-    Bytes { name: String, data: &'static [u8] },
+    Bytes {
+        name: String,
+        data: &'static [u8],
+    },
 }
 
 /// Everything `polyvm user` decided before running.
@@ -101,6 +104,11 @@ pub fn run(cfg: UserConfig) -> Result<Outcome> {
                         }
                     }
                     SyscallOutcome::Exit(code) => break code,
+                    // No signal delivery yet: the guest dies of it.
+                    SyscallOutcome::Signal(sig) => {
+                        eprintln!("{}", super::uncaught_message(sig));
+                        break super::exit_status(sig);
+                    }
                 }
             }
             VcpuExit::Event(cpu::EXIT_FENCE_I) => vcpu.flush_code(),
