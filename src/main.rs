@@ -28,7 +28,11 @@ struct Cli {
 enum Cmd {
     /// Run a foreign Linux ELF program (qemu-user style options; `polyvm user -h` lists them)
     User {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "OPTIONS] PROGRAM [ARGS")]
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "OPTIONS] PROGRAM [ARGS"
+        )]
         args: Vec<String>,
     },
     /// Run the riscv64 demo program built into polyvm and report what it computed and how fast

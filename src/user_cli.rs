@@ -195,7 +195,8 @@ fn guest_env(set: &[(String, String)], unset: &[String]) -> Vec<String> {
 fn open_log(file: &Option<PathBuf>) -> Result<Box<dyn std::io::Write + Send>> {
     Ok(match file {
         Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("cannot create log file {}", p.display()))?,
+            std::fs::File::create(p)
+                .with_context(|| format!("cannot create log file {}", p.display()))?,
         )),
         None => Box::new(std::io::stderr()),
     })
@@ -311,7 +312,8 @@ mod tests {
 
     #[test]
     fn options_stop_at_the_program() {
-        let Parsed::Run(a) = parse(&args(&["-L", "/sys", "-d", "in_asm", "prog", "-L", "x"])).unwrap()
+        let Parsed::Run(a) =
+            parse(&args(&["-L", "/sys", "-d", "in_asm", "prog", "-L", "x"])).unwrap()
         else {
             panic!("expected a run")
         };
@@ -330,7 +332,10 @@ mod tests {
         assert!(parse(&args(&["-accel", "tcg,backend=nope", "p"])).is_err());
         assert!(parse(&args(&["-accel", "kvm", "p"])).is_err());
         assert!(matches!(parse(&args(&["-d", "help"])), Ok(Parsed::Help(_))));
-        assert!(matches!(parse(&args(&["-accel", "help"])), Ok(Parsed::Help(_))));
+        assert!(matches!(
+            parse(&args(&["-accel", "help"])),
+            Ok(Parsed::Help(_))
+        ));
         assert!(matches!(parse(&args(&["--help"])), Ok(Parsed::Help(_))));
     }
 

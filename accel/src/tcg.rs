@@ -39,7 +39,10 @@ impl TcgOptions {
             "backend" => {
                 if !BACKENDS.iter().any(|(n, _)| *n == value) {
                     let names: Vec<_> = BACKENDS.iter().map(|(n, _)| *n).collect();
-                    return Err(AccelError::UnknownBackend(value.to_string(), names.join(", ")));
+                    return Err(AccelError::UnknownBackend(
+                        value.to_string(),
+                        names.join(", "),
+                    ));
                 }
                 self.backend = value.to_string();
             }
@@ -77,7 +80,10 @@ pub fn create_vcpu<F: Frontend + 'static>(
         }
         other => {
             let names: Vec<_> = BACKENDS.iter().map(|(n, _)| *n).collect();
-            Err(AccelError::UnknownBackend(other.to_string(), names.join(", ")))
+            Err(AccelError::UnknownBackend(
+                other.to_string(),
+                names.join(", "),
+            ))
         }
     }
 }

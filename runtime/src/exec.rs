@@ -274,11 +274,7 @@ impl<F: Frontend, B: Backend> Executor<F, B> {
     /// The block at `pc`, translating it on a miss. The inner `Err` is an
     /// instruction-fetch fault.
     #[inline]
-    fn find(
-        &mut self,
-        pc: u64,
-        mem: &GuestMemView,
-    ) -> Result<Result<TbId, GuestFault>, ExecError> {
+    fn find(&mut self, pc: u64, mem: &GuestMemView) -> Result<Result<TbId, GuestFault>, ExecError> {
         if let Some(id) = self.cache.lookup(pc) {
             return Ok(Ok(id));
         }
@@ -297,10 +293,7 @@ impl<F: Frontend, B: Backend> Executor<F, B> {
         }
         let mut max_insns = self.opts.max_block_insns.max(1);
         let result = loop {
-            let translated = match self
-                .frontend
-                .translate(&ViewFetch(mem), pc, max_insns)
-            {
+            let translated = match self.frontend.translate(&ViewFetch(mem), pc, max_insns) {
                 Ok(t) => t,
                 Err(addr) => {
                     break Ok(Err(GuestFault {
@@ -350,9 +343,7 @@ impl<F: Frontend, B: Backend> Executor<F, B> {
     }
 
     fn log_in_asm(&mut self, mem: &GuestMemView, pc: u64, size: u64) {
-        self.log.write(format_args!(
-            "----------------\nIN: \n"
-        ));
+        self.log.write(format_args!("----------------\nIN: \n"));
         let mut at = pc;
         while at < pc + size {
             match self.frontend.disas(&ViewFetch(mem), at) {

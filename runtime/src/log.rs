@@ -5,11 +5,20 @@ use std::io::Write;
 
 /// The `-d` items polyvm knows, with their help text.
 pub const LOG_ITEMS: &[(&str, &str)] = &[
-    ("in_asm", "show guest code of each translated block (disassembled)"),
-    ("op", "show the IR of each block as the frontend generated it"),
+    (
+        "in_asm",
+        "show guest code of each translated block (disassembled)",
+    ),
+    (
+        "op",
+        "show the IR of each block as the frontend generated it",
+    ),
     ("op_opt", "show the IR of each block after optimisation"),
     ("exec", "show the guest pc of every block executed"),
-    ("guest_errors", "log bad guest behaviour (illegal instructions, faults)"),
+    (
+        "guest_errors",
+        "log bad guest behaviour (illegal instructions, faults)",
+    ),
     ("unimp", "log unimplemented functionality the guest used"),
 ];
 

@@ -447,7 +447,10 @@ fn env_order_insensitive(stdout: &[u8]) -> Vec<u8> {
     let mut env: Vec<&str> = Vec::new();
     let mut out = String::new();
     for line in text.lines() {
-        match line.strip_prefix("envp[").and_then(|l| l.split_once("] = ")) {
+        match line
+            .strip_prefix("envp[")
+            .and_then(|l| l.split_once("] = "))
+        {
             Some((_, value)) => env.push(value),
             None => {
                 env.sort_unstable();

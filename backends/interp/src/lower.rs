@@ -130,9 +130,16 @@ pub(crate) fn lower(block: &Block, env_size: usize) -> Result<InterpCode, Compil
             Opcode::Extract | Opcode::SExtract | Opcode::Deposit => {
                 let (pos, len) = (inst.consts[0] as u32, inst.consts[1] as u32);
                 if len == 0 || pos + len > ty.bits() {
-                    return Err(invalid(format!("{} field {pos}+{len} out of range", opc.name())));
+                    return Err(invalid(format!(
+                        "{} field {pos}+{len} out of range",
+                        opc.name()
+                    )));
                 }
-                let mask = if len == 64 { u64::MAX } else { (1u64 << len) - 1 };
+                let mask = if len == 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << len) - 1
+                };
                 let (d, a) = (s(inst.out()), s(inst.input(0)));
                 ops.push(match opc {
                     Opcode::Extract => LOp::Extract {

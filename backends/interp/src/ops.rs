@@ -5,9 +5,7 @@
 //! expression that computes it, so the lowering and the executor cannot
 //! disagree. Values of type `i32` are kept zero-extended in their slots.
 
-use polyvm_ir::abi::{
-    Access, FaultKind, GuestFault, GuestMemView, TbExit, PAGE_READ, PAGE_WRITE,
-};
+use polyvm_ir::abi::{Access, FaultKind, GuestFault, GuestMemView, TbExit, PAGE_READ, PAGE_WRITE};
 use polyvm_ir::{Cond, MemOp, Opcode, Type};
 
 use crate::lower::InterpCode;
@@ -44,11 +42,19 @@ fn rems64(a: u64, b: u64) -> u64 {
 }
 fn divs32(a: u64, b: u64) -> u64 {
     let (a, b) = (a as i32, b as i32);
-    z32(if b == 0 { u32::MAX } else { a.wrapping_div(b) as u32 })
+    z32(if b == 0 {
+        u32::MAX
+    } else {
+        a.wrapping_div(b) as u32
+    })
 }
 fn rems32(a: u64, b: u64) -> u64 {
     let (a, b) = (a as i32, b as i32);
-    z32(if b == 0 { a as u32 } else { a.wrapping_rem(b) as u32 })
+    z32(if b == 0 {
+        a as u32
+    } else {
+        a.wrapping_rem(b) as u32
+    })
 }
 
 macro_rules! define_ops {

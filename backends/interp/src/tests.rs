@@ -65,12 +65,18 @@ fn arithmetic_matches_hand_computed_values() {
     assert_eq!(binop(MulSUH, Type::I64, u64::MAX, u64::MAX), u64::MAX);
     // Division corner cases as the op table defines them.
     assert_eq!(binop(DivS, Type::I64, 7, 0), u64::MAX);
-    assert_eq!(binop(DivS, Type::I64, i64::MIN as u64, u64::MAX), i64::MIN as u64);
+    assert_eq!(
+        binop(DivS, Type::I64, i64::MIN as u64, u64::MAX),
+        i64::MIN as u64
+    );
     assert_eq!(binop(RemS, Type::I64, i64::MIN as u64, u64::MAX), 0);
     assert_eq!(binop(RemS, Type::I64, 7, 0), 7);
     assert_eq!(binop(DivU, Type::I32, 7, 0), 0xffff_ffff);
     assert_eq!(binop(RemU, Type::I32, 7, 0), 7);
-    assert_eq!(binop(DivS, Type::I32, 0x8000_0000, 0xffff_ffff), 0x8000_0000);
+    assert_eq!(
+        binop(DivS, Type::I32, 0x8000_0000, 0xffff_ffff),
+        0x8000_0000
+    );
     assert_eq!(binop(DivS, Type::I64, (-7i64) as u64, 2), (-3i64) as u64);
     assert_eq!(binop(RemS, Type::I64, (-7i64) as u64, 2), (-1i64) as u64);
     // Shift amounts are taken modulo the width.
@@ -153,7 +159,10 @@ fn memory_access_and_precise_faults() {
     let exit = unsafe { Interp.exec(&code, f.as_mut_ptr() as *mut u8, &mem) };
     assert_eq!(exit, TbExit::Exit(0));
     assert_eq!(f[1], 0xffff_ffff_8000_0001);
-    assert_eq!(&backing[4104..4112], &0xffff_ffff_8000_0001u64.to_le_bytes());
+    assert_eq!(
+        &backing[4104..4112],
+        &0xffff_ffff_8000_0001u64.to_le_bytes()
+    );
 
     // Store into the read-only page faults at the second instruction.
     f[2] = 16;

@@ -1,0 +1,163 @@
+//! A: atomics (LR/SC and AMOs), word and doubleword.
+//!
+//! Layout: `funct5 aq rl rs2 rs1 funct3 rd opcode`; aq/rl are operands.
+//! LR's rs2 field must be zero.
+
+use super::{row, Form as F, Op, Row};
+
+pub static RVA: &[Row] = &[
+    row(
+        "lr.w",
+        "00010 . . 00000 ..... 010 ..... 0101111",
+        Op::LrW,
+        F::N,
+        "d,(s)",
+    ),
+    row(
+        "sc.w",
+        "00011 . . ..... ..... 010 ..... 0101111",
+        Op::ScW,
+        F::N,
+        "d,t,(s)",
+    ),
+    row(
+        "amoswap.w",
+        "00001 . . ..... ..... 010 ..... 0101111",
+        Op::AmoswapW,
+        F::N,
+        "d,t,(s)",
+    ),
+    row(
+        "amoadd.w",
+        "00000 . . ..... ..... 010 ..... 0101111",
+        Op::AmoaddW,
+        F::N,
+        "d,t,(s)",
+    ),
+    row(
+        "amoxor.w",
+        "00100 . . ..... ..... 010 ..... 0101111",
+        Op::AmoxorW,
+        F::N,
+        "d,t,(s)",
+    ),
+    row(
+        "amoand.w",
+        "01100 . . ..... ..... 010 ..... 0101111",
+        Op::AmoandW,
+        F::N,
+        "d,t,(s)",
+    ),
+    row(
+        "amoor.w",
+        "01000 . . ..... ..... 010 ..... 0101111",
+        Op::AmoorW,
+        F::N,
+        "d,t,(s)",
+    ),
+    row(
+        "amomin.w",
+        "10000 . . ..... ..... 010 ..... 0101111",
+        Op::AmominW,
+        F::N,
+        "d,t,(s)",
+    ),
+    row(
+        "amomax.w",
+        "10100 . . ..... ..... 010 ..... 0101111",
+        Op::AmomaxW,
+        F::N,
+        "d,t,(s)",
+    ),
+    row(
+        "amominu.w",
+        "11000 . . ..... ..... 010 ..... 0101111",
+        Op::AmominuW,
+        F::N,
+        "d,t,(s)",
+    ),
+    row(
+        "amomaxu.w",
+        "11100 . . ..... ..... 010 ..... 0101111",
+        Op::AmomaxuW,
+        F::N,
+        "d,t,(s)",
+    ),
+    row(
+        "lr.d",
+        "00010 . . 00000 ..... 011 ..... 0101111",
+        Op::LrD,
+        F::N,
+        "d,(s)",
+    ),
+    row(
+        "sc.d",
+        "00011 . . ..... ..... 011 ..... 0101111",
+        Op::ScD,
+        F::N,
+        "d,t,(s)",
+    ),
+    row(
+        "amoswap.d",
+        "00001 . . ..... ..... 011 ..... 0101111",
+        Op::AmoswapD,
+        F::N,
+        "d,t,(s)",
+    ),
+    row(
+        "amoadd.d",
+        "00000 . . ..... ..... 011 ..... 0101111",
+        Op::AmoaddD,
+        F::N,
+        "d,t,(s)",
+    ),
+    row(
+        "amoxor.d",
+        "00100 . . ..... ..... 011 ..... 0101111",
+        Op::AmoxorD,
+        F::N,
+        "d,t,(s)",
+    ),
+    row(
+        "amoand.d",
+        "01100 . . ..... ..... 011 ..... 0101111",
+        Op::AmoandD,
+        F::N,
+        "d,t,(s)",
+    ),
+    row(
+        "amoor.d",
+        "01000 . . ..... ..... 011 ..... 0101111",
+        Op::AmoorD,
+        F::N,
+        "d,t,(s)",
+    ),
+    row(
+        "amomin.d",
+        "10000 . . ..... ..... 011 ..... 0101111",
+        Op::AmominD,
+        F::N,
+        "d,t,(s)",
+    ),
+    row(
+        "amomax.d",
+        "10100 . . ..... ..... 011 ..... 0101111",
+        Op::AmomaxD,
+        F::N,
+        "d,t,(s)",
+    ),
+    row(
+        "amominu.d",
+        "11000 . . ..... ..... 011 ..... 0101111",
+        Op::AmominuD,
+        F::N,
+        "d,t,(s)",
+    ),
+    row(
+        "amomaxu.d",
+        "11100 . . ..... ..... 011 ..... 0101111",
+        Op::AmomaxuD,
+        F::N,
+        "d,t,(s)",
+    ),
+];
