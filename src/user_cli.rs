@@ -251,13 +251,13 @@ fn format_stats(s: &Stats, backend: &str) -> String {
     format!(
         "polyvm stats (tcg, backend {backend}):\n\
          \x20 guest instructions executed  {}\n\
-         \x20 blocks executed              {}\n\
+         \x20 dispatcher block lookups     {}\n\
          \x20 blocks translated            {} ({} guest instructions, {} flushes)\n\
          \x20 time translating             {:.3} ms ({per_insn:.0} ns per guest instruction)\n\
          \x20 time executing               {:.3} ms\n\
          \x20 guest MIPS                   {mips:.1}\n",
         s.insns_executed,
-        s.blocks_executed,
+        s.dispatches,
         s.blocks_translated,
         s.insns_translated,
         s.flushes,

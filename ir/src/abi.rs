@@ -17,6 +17,25 @@ use crate::Block;
 /// block-local storage (the interpreter's temps and constants, a JIT's spills).
 pub const ENV_SCRATCH_BYTES: usize = 64 * 1024;
 
+/// The scratch area starts at the CPU state's size rounded up to 16 bytes:
+///
+/// ```text
+///  env ─► CPU state │ pad │ icount │ backend words (56 bytes) │ backend storage …
+///                         └ scratch_offset(env_size)
+/// ```
+pub fn scratch_offset(env_size: usize) -> usize {
+    env_size.next_multiple_of(16)
+}
+
+/// Offset in the scratch area of the guest instruction counter (`u64`): every
+/// backend adds a block's guest instruction count to it each time the block
+/// runs, so statistics survive chaining (the runtime does not see chained
+/// blocks).
+pub const SCRATCH_ICOUNT: usize = 0;
+/// Bytes at the start of the scratch area with fixed meanings (the counter,
+/// then words a backend may use for its own bookkeeping).
+pub const SCRATCH_RESERVED: usize = 64;
+
 /// Guest page permission bits kept per page in [`GuestMemView::page_flags`].
 pub const PAGE_READ: u8 = 1;
 pub const PAGE_WRITE: u8 = 2;
@@ -67,9 +86,9 @@ pub struct GuestFault {
 /// How a translated block returned to the runtime.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum TbExit {
-    /// `goto_tb n`: the next pc is in the CPU state; the runtime may link
-    /// this exit to the next block.
-    GotoTb(u8),
+    /// `goto_tb slot`: the next pc is in the CPU state; the runtime may link
+    /// this exit of the block compiled with `tag` to the next block.
+    GotoTb { slot: u8, tag: u32 },
     /// `goto_ptr a`: continue at guest pc `a` (an indirect branch).
     GotoPtr(u64),
     /// `exit_tb v`: `v` is a frontend-defined exit code (0 = none: just look
@@ -88,6 +107,8 @@ pub enum CompileError {
     UnboundHelper(String),
     #[error("global `{0}` is not 8-byte aligned in the CPU state")]
     MisalignedGlobal(String),
+    #[error("the code buffer is full")]
+    BufferFull,
     #[error("{0}")]
     Invalid(String),
 }
@@ -101,12 +122,28 @@ pub trait Backend {
     fn name(&self) -> &'static str;
 
     /// Compiles a verified block. `env_size` is the frontend's CPU state
-    /// size; [`ENV_SCRATCH_BYTES`] follow it in the same allocation.
+    /// size; [`ENV_SCRATCH_BYTES`] follow it in the same allocation. `tag`
+    /// is the runtime's name for the block, reported back in
+    /// [`TbExit::GotoTb`] so the runtime knows which block to link even when
+    /// the backend chained through several. [`CompileError::BufferFull`]
+    /// asks the runtime to flush everything and try again.
     fn compile(
         &mut self,
         block: &Block,
         env_size: usize,
+        tag: u32,
     ) -> std::result::Result<Self::Code, CompileError>;
+
+    /// Makes exit `slot` of `from` jump straight to `to` from now on.
+    /// Backends that return to the runtime anyway need not do anything.
+    fn link(&mut self, _from: &Self::Code, _slot: u8, _to: &Self::Code) {}
+
+    /// Tells the backend that guest pc `pc` is translated as `code`, for its
+    /// indirect-branch lookup (`goto_ptr`).
+    fn note_target(&mut self, _pc: u64, _code: &Self::Code) {}
+
+    /// Forgets every compiled block (the runtime drops them all).
+    fn flush(&mut self) {}
 
     /// Runs a compiled block until it leaves.
     ///

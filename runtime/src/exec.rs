@@ -13,8 +13,8 @@
 use std::time::{Duration, Instant};
 
 use polyvm_ir::abi::{
-    Access, Backend, CodeFetch, FaultKind, Frontend, GuestFault, GuestMemView, TbExit,
-    ENV_SCRATCH_BYTES, PAGE_EXEC,
+    scratch_offset, Access, Backend, CodeFetch, CompileError, FaultKind, Frontend, GuestFault,
+    GuestMemView, TbExit, ENV_SCRATCH_BYTES, PAGE_EXEC, SCRATCH_ICOUNT,
 };
 
 use crate::log::Log;
@@ -23,14 +23,14 @@ use crate::tb::{Tb, TbCache, TbId, NO_TB};
 /// Counters behind `--stats`.
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
-    /// Guest instructions executed (counted per block run).
+    /// Guest instructions executed (counted by the backends per block run).
     pub insns_executed: u64,
     /// Blocks translated (including re-translations after flushes).
     pub blocks_translated: u64,
     /// Guest instructions translated.
     pub insns_translated: u64,
-    /// Blocks executed.
-    pub blocks_executed: u64,
+    /// Blocks entered from the dispatcher (chained blocks are not counted).
+    pub dispatches: u64,
     /// Translation-cache flushes.
     pub flushes: u64,
     /// Time spent translating (frontend, optimiser, backend).
@@ -84,7 +84,7 @@ struct EnvBox {
 impl EnvBox {
     fn new(env_size: usize) -> EnvBox {
         EnvBox {
-            words: vec![0u128; (env_size + ENV_SCRATCH_BYTES).div_ceil(16)],
+            words: vec![0u128; (scratch_offset(env_size) + ENV_SCRATCH_BYTES).div_ceil(16)],
         }
     }
     fn ptr(&mut self) -> *mut u8 {
@@ -139,7 +139,7 @@ pub struct Executor<F: Frontend, B: Backend> {
 #[error("cannot compile the block at guest pc {pc:#x}: {err}")]
 pub struct ExecError {
     pub pc: u64,
-    pub err: polyvm_ir::abi::CompileError,
+    pub err: CompileError,
 }
 
 impl<F: Frontend, B: Backend> Executor<F, B> {
@@ -185,6 +185,7 @@ impl<F: Frontend, B: Backend> Executor<F, B> {
     /// pages are unmapped or made writable).
     pub fn flush(&mut self) {
         self.cache.flush();
+        self.backend.flush();
         self.stats.flushes += 1;
     }
 
@@ -200,6 +201,7 @@ impl<F: Frontend, B: Backend> Executor<F, B> {
         let t0 = Instant::now();
         let r = self.run_inner(mem);
         self.stats.run_time += t0.elapsed();
+        self.stats.insns_executed = self.insns_executed();
         self.log.flush();
         r
     }
@@ -212,43 +214,55 @@ impl<F: Frontend, B: Backend> Executor<F, B> {
             Err(fault) => return Ok(self.fault(fault)),
         };
         loop {
+            self.stats.dispatches += 1;
             let t = self.cache.get(tb);
-            self.stats.insns_executed += t.insns as u64;
-            self.stats.blocks_executed += 1;
             if self.log.mask.exec {
                 let (pc, insns) = (t.pc, t.insns);
                 self.log
                     .write(format_args!("Trace: {pc:#018x} [{insns} insns]\n"));
             }
-            let t = self.cache.get(tb);
             // SAFETY: `env` is this vCPU's state plus scratch, allocated for
             // this frontend; `mem` is the machine's live guest memory.
             let exit = unsafe { self.backend.exec(&t.code, env, mem) };
-            let next = match exit {
-                TbExit::GotoTb(n) => {
-                    let linked = t.links.get(n as usize).copied().unwrap_or(NO_TB);
+            tb = match exit {
+                TbExit::GotoTb { slot, tag } => {
+                    let from = tag;
+                    let linked = self
+                        .cache
+                        .get(from)
+                        .links
+                        .get(slot as usize)
+                        .copied()
+                        .unwrap_or(NO_TB);
                     if linked != NO_TB {
-                        tb = linked;
-                        continue;
-                    }
-                    pc = self.pc();
-                    let from = tb;
-                    match self.find(pc, mem)? {
-                        Ok(id) => {
-                            // A flush inside `find` invalidates `from`.
-                            if self.cache.len() > from as usize {
-                                self.cache.link(from, n, id);
+                        linked
+                    } else {
+                        pc = self.pc();
+                        let flushes = self.stats.flushes;
+                        match self.find(pc, mem)? {
+                            Ok(id) => {
+                                // A flush inside `find` dropped `from`; and
+                                // `-d exec` wants to see every block.
+                                if self.stats.flushes == flushes && !self.log.mask.exec {
+                                    self.cache.link(from, slot, id);
+                                    let (f, t) =
+                                        (&self.cache.get(from).code, &self.cache.get(id).code);
+                                    self.backend.link(f, slot, t);
+                                }
+                                id
                             }
-                            id
+                            Err(fault) => return Ok(self.fault(fault)),
                         }
-                        Err(fault) => return Ok(self.fault(fault)),
                     }
                 }
                 TbExit::GotoPtr(target) => {
                     pc = target;
                     self.set_pc(pc);
                     match self.find(pc, mem)? {
-                        Ok(id) => id,
+                        Ok(id) => {
+                            self.backend.note_target(pc, &self.cache.get(id).code);
+                            id
+                        }
                         Err(fault) => return Ok(self.fault(fault)),
                     }
                 }
@@ -262,8 +276,15 @@ impl<F: Frontend, B: Backend> Executor<F, B> {
                 TbExit::Exit(code) => return Ok(RunExit::Exit(code)),
                 TbExit::Fault(f) => return Ok(self.fault(f)),
             };
-            tb = next;
         }
+    }
+
+    /// Guest instructions executed so far (kept by the backends in the
+    /// scratch area, so chained blocks are counted too).
+    pub fn insns_executed(&mut self) -> u64 {
+        let off = scratch_offset(self.frontend.env_size()) + SCRATCH_ICOUNT;
+        // SAFETY: the counter lies in the scratch area of this vCPU's state.
+        unsafe { (self.env.ptr().add(off) as *const u64).read() }
     }
 
     fn fault(&mut self, f: GuestFault) -> RunExit {
@@ -292,6 +313,7 @@ impl<F: Frontend, B: Backend> Executor<F, B> {
             self.flush();
         }
         let mut max_insns = self.opts.max_block_insns.max(1);
+        let mut flushed = false;
         let result = loop {
             let translated = match self.frontend.translate(&ViewFetch(mem), pc, max_insns) {
                 Ok(t) => t,
@@ -318,7 +340,8 @@ impl<F: Frontend, B: Backend> Executor<F, B> {
                 self.log
                     .write(format_args!("OP after optimization:\n{block}\n"));
             }
-            match self.backend.compile(&block, self.frontend.env_size()) {
+            let tag = self.cache.len() as u32;
+            match self.backend.compile(&block, self.frontend.env_size(), tag) {
                 Ok(code) => {
                     self.stats.blocks_translated += 1;
                     self.stats.insns_translated += translated.insns as u64;
@@ -332,8 +355,14 @@ impl<F: Frontend, B: Backend> Executor<F, B> {
                     break Ok(Ok(id));
                 }
                 // A block too big for the backend is retried shorter.
-                Err(polyvm_ir::abi::CompileError::TooLarge { .. }) if max_insns > 1 => {
+                Err(CompileError::TooLarge { .. }) if max_insns > 1 => {
                     max_insns /= 2;
+                }
+                // A full code buffer: start afresh (once; a block that does
+                // not fit an empty buffer is an error).
+                Err(CompileError::BufferFull) if !flushed => {
+                    self.flush();
+                    flushed = true;
                 }
                 Err(err) => break Err(ExecError { pc, err }),
             }

@@ -3,7 +3,7 @@
 //! rewrites the `; check:` blocks with the actual output.
 
 use polyvm_backend_interp::Interp;
-use polyvm_ir::abi::{Backend, GuestMemView, ENV_SCRATCH_BYTES};
+use polyvm_ir::abi::{scratch_offset, Backend, GuestMemView, ENV_SCRATCH_BYTES};
 use polyvm_ir::Block;
 use polyvm_testsuite::filetest::{run_dir, Config, RunCase};
 use std::path::{Path, PathBuf};
@@ -18,11 +18,13 @@ fn interp_runner(block: &Block, case: &RunCase) -> Result<Vec<u64>, String> {
         .map(|g| g.offset as usize + 8)
         .max()
         .unwrap_or(8);
-    let mut frame = vec![0u64; (env_size + ENV_SCRATCH_BYTES).div_ceil(8)];
+    let mut frame = vec![0u64; (scratch_offset(env_size) + ENV_SCRATCH_BYTES).div_ceil(8)];
     for &(g, v) in &case.inputs {
         frame[block.globals[g].offset as usize / 8] = v;
     }
-    let code = Interp.compile(block, env_size).map_err(|e| e.to_string())?;
+    let code = Interp
+        .compile(block, env_size, 0)
+        .map_err(|e| e.to_string())?;
     let mem = GuestMemView {
         base: std::ptr::null_mut(),
         size: 0,

@@ -35,8 +35,13 @@ impl Backend for Interp {
         "interp"
     }
 
-    fn compile(&mut self, block: &Block, env_size: usize) -> Result<InterpCode, CompileError> {
-        lower::lower(block, env_size)
+    fn compile(
+        &mut self,
+        block: &Block,
+        env_size: usize,
+        tag: u32,
+    ) -> Result<InterpCode, CompileError> {
+        lower::lower(block, env_size, tag)
     }
 
     unsafe fn exec(&mut self, code: &InterpCode, env: *mut u8, mem: &GuestMemView) -> TbExit {

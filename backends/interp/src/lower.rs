@@ -13,7 +13,9 @@
 //! operand is a `u16` slot index checked against the frame size here, which
 //! is what lets the executor index the frame without bounds checks.
 
-use polyvm_ir::abi::{CompileError, ENV_SCRATCH_BYTES};
+use polyvm_ir::abi::{
+    scratch_offset, CompileError, ENV_SCRATCH_BYTES, SCRATCH_ICOUNT, SCRATCH_RESERVED,
+};
 use polyvm_ir::{Block, HelperFn, Opcode, TempKind, Type};
 
 use crate::ops::{LOp, BINOPS, UNOPS};
@@ -30,6 +32,12 @@ pub struct InterpCode {
     /// the non-faulting path.
     pub(crate) insn_pcs: Vec<(u32, u64)>,
     pub(crate) guest_pc: u64,
+    /// Guest instructions in the block, added to the instruction counter.
+    pub(crate) insns: u64,
+    /// Frame slot of the guest instruction counter.
+    pub(crate) icount_slot: usize,
+    /// The runtime's name for the block, returned with `goto_tb` exits.
+    pub(crate) tag: u32,
 }
 
 impl InterpCode {
@@ -51,8 +59,11 @@ impl InterpCode {
     }
 }
 
-pub(crate) fn lower(block: &Block, env_size: usize) -> Result<InterpCode, CompileError> {
-    let env_slots = env_size.div_ceil(8);
+pub(crate) fn lower(block: &Block, env_size: usize, tag: u32) -> Result<InterpCode, CompileError> {
+    let scratch_slot = scratch_offset(env_size) / 8;
+    let icount_slot = scratch_slot + SCRATCH_ICOUNT / 8;
+    // Locals and constants start after the scratch words with fixed meanings.
+    let env_slots = scratch_slot + SCRATCH_RESERVED / 8;
     let nglobals = block.globals.len();
 
     // Slot of every temp.
@@ -87,7 +98,7 @@ pub(crate) fn lower(block: &Block, env_size: usize) -> Result<InterpCode, Compil
     let discard = next;
     next += 1;
 
-    let available = env_slots + ENV_SCRATCH_BYTES / 8;
+    let available = scratch_slot + ENV_SCRATCH_BYTES / 8;
     if next > available || next > u16::MAX as usize {
         return Err(CompileError::TooLarge {
             needed: next * 8,
@@ -302,7 +313,10 @@ pub(crate) fn lower(block: &Block, env_size: usize) -> Result<InterpCode, Compil
         consts,
         const_base,
         helpers,
+        insns: insn_pcs.len() as u64,
         insn_pcs,
         guest_pc: block.guest_pc,
+        icount_slot,
+        tag,
     })
 }

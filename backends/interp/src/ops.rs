@@ -117,6 +117,8 @@ macro_rules! define_ops {
                     code.consts.len(),
                 );
             }
+            // SAFETY: the counter slot is inside the frame's reserved words.
+            unsafe { *f.add(code.icount_slot) += code.insns };
             let ops = code.ops.as_slice();
             let mut ip = 0usize;
             macro_rules! r {
@@ -207,7 +209,7 @@ macro_rules! define_ops {
                         }
                     }
                     LOp::Br { target } => ip = target as usize,
-                    LOp::GotoTb { n } => return TbExit::GotoTb(n),
+                    LOp::GotoTb { n } => return TbExit::GotoTb { slot: n, tag: code.tag },
                     LOp::GotoPtr { a } => return TbExit::GotoPtr(r!(a)),
                     LOp::ExitTb { v } => return TbExit::Exit(v),
                 }

@@ -35,7 +35,7 @@ fn no_mem() -> GuestMemView {
 
 fn run(b: Builder, regs: &[u64], mem: &GuestMemView) -> (Vec<u64>, TbExit) {
     let block = b.finish();
-    let code = Interp.compile(&block, NREGS * 8).expect("compiles");
+    let code = Interp.compile(&block, NREGS * 8, 0).expect("compiles");
     let mut f = frame();
     f[..regs.len()].copy_from_slice(regs);
     // SAFETY: the frame is NREGS registers plus the scratch area.
@@ -126,7 +126,7 @@ fn loop_with_labels_counts_down() {
     b.goto_tb(1);
     let (regs, exit) = run(b, &[10, 0], &no_mem());
     assert_eq!(regs[1], 55);
-    assert_eq!(exit, TbExit::GotoTb(1));
+    assert_eq!(exit, TbExit::GotoTb { slot: 1, tag: 0 });
 }
 
 #[test]
@@ -149,7 +149,7 @@ fn memory_access_and_precise_faults() {
     b.qemu_st(Type::I64, r1, r2, MemOp::le(8, false), 0); // store to r2
     b.exit_tb(0);
     let block = b.finish();
-    let code = Interp.compile(&block, NREGS * 8).unwrap();
+    let code = Interp.compile(&block, NREGS * 8, 0).unwrap();
 
     // Store into the writable page succeeds.
     let mut f = frame();
@@ -198,7 +198,7 @@ fn unbound_helpers_and_huge_blocks_are_compile_errors() {
     b.call(&h, None, &[]);
     b.exit_tb(0);
     assert!(matches!(
-        Interp.compile(&b.finish(), NREGS * 8),
+        Interp.compile(&b.finish(), NREGS * 8, 0),
         Err(CompileError::UnboundHelper(_))
     ));
 
@@ -209,7 +209,7 @@ fn unbound_helpers_and_huge_blocks_are_compile_errors() {
     }
     b.exit_tb(0);
     assert!(matches!(
-        Interp.compile(&b.finish(), NREGS * 8),
+        Interp.compile(&b.finish(), NREGS * 8, 0),
         Err(CompileError::TooLarge { .. })
     ));
 }
