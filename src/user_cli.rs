@@ -22,7 +22,7 @@ Options (qemu-user compatible where they exist there):
   -0 ARGV0             use ARGV0 as the guest's argv[0]
   -d ITEM[,ITEM...]    log items (`-d help` lists them)
   -D FILE              write the log to FILE instead of stderr
-  -accel tcg[,backend=NAME][,max-block-insns=N][,optimize=on|off]
+  -accel tcg[,backend=NAME][,tb-size=MiB][,max-block-insns=N][,optimize=on|off]
                        translation options (`-accel help`)
   -cpu MODEL           CPU model (`-cpu help`)
   --stats, -stats      print execution statistics to stderr at exit
@@ -66,6 +66,7 @@ fn accel_help() -> String {
     for (name, help) in BACKENDS {
         s += &format!("                  {name:<10}{help}\n");
     }
+    s += "  tb-size=MiB         JIT code buffer size, flushed when full (default 32)\n";
     s += "  max-block-insns=N   most guest instructions per block (1-4096, default 512)\n";
     s += "  optimize=on|off     run the IR optimiser (default on)\n";
     s

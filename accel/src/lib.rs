@@ -19,6 +19,8 @@ pub enum AccelError {
     UnknownOption(String),
     #[error("bad value for -accel option `{0}`: `{1}`")]
     BadValue(String, String),
+    #[error("{0}")]
+    Backend(String),
     #[error(transparent)]
     Exec(#[from] polyvm_runtime::ExecError),
 }

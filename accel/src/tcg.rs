@@ -8,13 +8,19 @@ use polyvm_runtime::{ExecOptions, Executor, Log, RunExit, Stats};
 use crate::{AccelError, Result, Vcpu, VcpuExit};
 
 /// Backends `-accel tcg,backend=` accepts.
-pub const BACKENDS: &[(&str, &str)] = &[("interp", "portable IR interpreter (any host)")];
+pub const BACKENDS: &[(&str, &str)] = &[
+    ("interp", "portable IR interpreter (any host)"),
+    #[cfg(target_arch = "x86_64")]
+    ("x86_64", "x86-64 JIT (needs BMI1, BMI2, LZCNT, POPCNT)"),
+];
 
 /// Parsed `-accel tcg,…` options.
 #[derive(Clone, Debug)]
 pub struct TcgOptions {
     pub backend: String,
     pub exec: ExecOptions,
+    /// Code buffer size in MiB for JIT backends (`tb-size`).
+    pub tb_size_mib: usize,
 }
 
 impl Default for TcgOptions {
@@ -22,12 +28,17 @@ impl Default for TcgOptions {
         TcgOptions {
             backend: default_backend().to_string(),
             exec: ExecOptions::default(),
+            tb_size_mib: 32,
         }
     }
 }
 
 /// The best backend this host has.
 pub fn default_backend() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    if polyvm_backend_x86_64::host_supported().is_ok() {
+        return "x86_64";
+    }
     "interp"
 }
 
@@ -53,6 +64,13 @@ impl TcgOptions {
                 }
                 self.exec.max_block_insns = n;
             }
+            "tb-size" => {
+                let n: usize = value.parse().map_err(|_| bad())?;
+                if n == 0 || n > 2048 {
+                    return Err(bad());
+                }
+                self.tb_size_mib = n;
+            }
             "optimize" => {
                 self.exec.optimize = match value {
                     "on" | "yes" | "true" => true,
@@ -75,6 +93,14 @@ pub fn create_vcpu<F: Frontend + 'static>(
     match opts.backend.as_str() {
         "interp" => {
             let mut ex = Executor::new(frontend, Interp::new(), opts.exec.clone());
+            ex.log = log;
+            Ok(Box::new(TcgVcpu(ex)))
+        }
+        #[cfg(target_arch = "x86_64")]
+        "x86_64" => {
+            let jit = polyvm_backend_x86_64::X86_64::new(opts.tb_size_mib)
+                .map_err(|e| AccelError::Backend(e.to_string()))?;
+            let mut ex = Executor::new(frontend, jit, opts.exec.clone());
             ex.log = log;
             Ok(Box::new(TcgVcpu(ex)))
         }

@@ -287,23 +287,35 @@ define_ops! {
 }
 
 /// Checks that `[a, a + size)` is inside guest memory with `need` permission.
+/// A fault reports the first byte that is not accessible, as a host MMU
+/// does for an access that crosses into a bad page.
 #[inline(always)]
 fn check(mem: &GuestMemView, a: u64, size: u64, need: u8) -> Result<(), (FaultKind, u64)> {
     let end = a.wrapping_add(size - 1);
-    if end < a || end >= mem.size {
+    if end < a || a >= mem.size {
         return Err((FaultKind::Unmapped, a));
     }
-    for page_addr in [a, end] {
-        // SAFETY: page_addr < mem.size, so the index is inside the flags table.
-        let flags = unsafe { *mem.page_flags.add((page_addr >> mem.page_shift) as usize) };
-        if flags & need == 0 {
-            let kind = if flags == 0 {
-                FaultKind::Unmapped
-            } else {
-                FaultKind::Protection
-            };
-            return Err((kind, page_addr.max(a)));
+    let page_flags = |addr: u64| {
+        // SAFETY: addr < mem.size, so the index is inside the flags table.
+        unsafe { *mem.page_flags.add((addr >> mem.page_shift) as usize) }
+    };
+    let kind = |flags: u8| {
+        if flags == 0 {
+            FaultKind::Unmapped
+        } else {
+            FaultKind::Protection
         }
+    };
+    let first = page_flags(a);
+    if first & need == 0 {
+        return Err((kind(first), a));
+    }
+    if end >= mem.size {
+        return Err((FaultKind::Unmapped, mem.size));
+    }
+    let last = page_flags(end);
+    if last & need == 0 {
+        return Err((kind(last), end >> mem.page_shift << mem.page_shift));
     }
     Ok(())
 }
