@@ -128,6 +128,10 @@ impl std::fmt::Debug for GuestMemory {
     }
 }
 
+/// Inaccessible bytes reserved after the guest address space (more than
+/// the widest guest access).
+const GUARD_BYTES: usize = 64 * 1024;
+
 impl GuestMemory {
     /// Reserves a guest address space of `size` bytes (a multiple of 4 KiB).
     /// Nothing is mapped for the guest yet.
@@ -141,10 +145,13 @@ impl GuestMemory {
             return Err(GuestMemError::HostPageSize(host_page as u64));
         }
         // SAFETY: a fresh anonymous PROT_NONE reservation; it aliases nothing.
+        // It extends GUARD_BYTES past the guest's size and is never made
+        // accessible there: native code bounds-checks only an access's first
+        // byte, so one that straddles the end must fault in this guard.
         let p = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
-                size as usize,
+                size as usize + GUARD_BYTES,
                 libc::PROT_NONE,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
                 -1,
@@ -784,7 +791,12 @@ impl Drop for GuestMemory {
     fn drop(&mut self) {
         // SAFETY: we own the whole reservation; nothing borrows it once the
         // GuestMemory is being dropped.
-        unsafe { libc::munmap(self.base as *mut libc::c_void, self.size as usize) };
+        unsafe {
+            libc::munmap(
+                self.base as *mut libc::c_void,
+                self.size as usize + GUARD_BYTES,
+            )
+        };
     }
 }
 

@@ -51,6 +51,9 @@ impl Hasher for PcHasher {
 
 pub struct TbCache<C> {
     tbs: Vec<Tb<C>>,
+    /// Guest pages (pc >> 12) holding code of some block: an unmap or
+    /// re-protection elsewhere need not look at the blocks at all.
+    code_pages: std::collections::HashSet<u64, BuildHasherDefault<PcHasher>>,
     map: HashMap<u64, TbId, BuildHasherDefault<PcHasher>>,
     jump_cache: Box<[(u64, TbId)]>,
 }
@@ -59,6 +62,7 @@ impl<C> Default for TbCache<C> {
     fn default() -> Self {
         TbCache {
             tbs: Vec::new(),
+            code_pages: Default::default(),
             map: HashMap::default(),
             jump_cache: vec![(u64::MAX, NO_TB); JC_SIZE].into_boxed_slice(),
         }
@@ -88,6 +92,10 @@ impl<C> TbCache<C> {
     pub fn insert(&mut self, tb: Tb<C>) -> TbId {
         let id = self.tbs.len() as TbId;
         let pc = tb.pc;
+        let last = pc.saturating_add(tb.guest_size.max(1) - 1);
+        for page in pc >> 12..=last >> 12 {
+            self.code_pages.insert(page);
+        }
         self.tbs.push(tb);
         self.map.insert(pc, id);
         self.jump_cache[jc_index(pc)] = (pc, id);
@@ -117,15 +125,23 @@ impl<C> TbCache<C> {
     /// Drops every block and link.
     pub fn flush(&mut self) {
         self.tbs.clear();
+        self.code_pages.clear();
         self.map.clear();
         self.jump_cache.fill((u64::MAX, NO_TB));
     }
 
-    /// True if any block's guest code overlaps `[start, end)`.
+    /// True if any block's guest code overlaps `[start, end)` (at page
+    /// granularity: code pages are what the cache tracks).
     pub fn overlaps(&self, start: u64, end: u64) -> bool {
-        self.tbs
-            .iter()
-            .any(|t| t.pc < end && t.pc.saturating_add(t.guest_size.max(1)) > start)
+        if end <= start {
+            return false;
+        }
+        let (first, last) = (start >> 12, (end - 1) >> 12);
+        if last - first < self.code_pages.len() as u64 {
+            (first..=last).any(|p| self.code_pages.contains(&p))
+        } else {
+            self.code_pages.iter().any(|p| (first..=last).contains(p))
+        }
     }
 }
 
@@ -163,7 +179,9 @@ mod tests {
         c.link(a, 0, a);
         assert_eq!(c.get(a).links[0], a);
         assert!(c.overlaps(0x1002, 0x1003));
-        assert!(!c.overlaps(0x1004, 0x2000));
+        assert!(c.overlaps(0x0, 0x1_0000_0000));
+        assert!(!c.overlaps(0x2000, 0x3000));
+        assert!(!c.overlaps(0x0, 0x1000));
         c.flush();
         assert!(c.is_empty());
         assert_eq!(c.lookup(0x1000), None);

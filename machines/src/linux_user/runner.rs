@@ -54,10 +54,22 @@ const SIGTRAP: i32 = 5;
 const SIGBUS: i32 = 7;
 const SIGSEGV: i32 = 11;
 
-/// System calls after which translated code may be stale.
-fn changes_mappings(nr: u64) -> bool {
-    // munmap, mremap, mmap, mprotect (asm-generic numbers).
-    matches!(nr, 215 | 216 | 222 | 226)
+/// The guest range whose translations a system call may have made stale
+/// (unmapped, re-protected or replaced code), given its arguments and
+/// result; `None` for calls that cannot affect mapped code.
+fn stale_code_range(nr: u64, args: &[u64; 6], ret: u64) -> Option<(u64, u64)> {
+    let failed = (ret as i64) < 0 && (ret as i64) > -4096;
+    let range = |start: u64, len: u64| Some((start, start.saturating_add(len)));
+    match nr {
+        // munmap, mprotect: the range given.
+        215 | 226 => range(args[0], args[1]),
+        // mremap: the old range goes away.
+        216 if !failed => range(args[0], args[1]),
+        // mmap: only a MAP_FIXED mapping can replace existing code; the
+        // range is where the mapping landed.
+        222 if !failed => range(ret, args[1]),
+        _ => None,
+    }
 }
 
 pub fn run(cfg: UserConfig) -> Result<Outcome> {
@@ -98,9 +110,8 @@ pub fn run(cfg: UserConfig) -> Result<Outcome> {
                     SyscallOutcome::Return(v) => {
                         st.x[10] = v;
                         st.pc += 4;
-                        if changes_mappings(nr) {
-                            let (start, len) = (args[0], args[1]);
-                            vcpu.invalidate_code(start, start.saturating_add(len));
+                        if let Some((start, end)) = stale_code_range(nr, &args, v) {
+                            vcpu.invalidate_code(start, end);
                         }
                     }
                     SyscallOutcome::Exit(code) => break code,
