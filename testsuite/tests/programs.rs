@@ -58,8 +58,22 @@ fn timeout() -> Duration {
     Duration::from_secs(secs)
 }
 
+/// Backends every program runs on: `POLYVM_BACKENDS`, or every backend
+/// this host has (the interpreter, and the x86-64 JIT on x86-64 hosts that
+/// `polyvm user -accel help` lists).
 fn backends() -> Vec<String> {
-    let list = std::env::var("POLYVM_BACKENDS").unwrap_or_else(|_| "interp".to_string());
+    let list = std::env::var("POLYVM_BACKENDS").unwrap_or_else(|_| {
+        let help = Command::new(polyvm())
+            .args(["user", "-accel", "help"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        if help.contains("x86_64") {
+            "interp,x86_64".to_string()
+        } else {
+            "interp".to_string()
+        }
+    });
     list.split(',')
         .map(str::trim)
         .filter(|b| !b.is_empty())
