@@ -356,7 +356,25 @@ fn arb_block() -> impl Strategy<Value = (Block, Vec<u64>)> {
                 } else {
                     pick(&b, c)
                 };
-                let ty = if imm & 1 == 0 { Type::I64 } else { Type::I64 };
+                let ty = Type::I64;
+                // Odd immediates run plain arithmetic in i32: truncate the
+                // operands, operate, sign-extend back (as `*w` ops do).
+                let narrow = imm & 1 == 1
+                    && (opc.def().nin == 1 || opc.def().nin == 2)
+                    && opc.def().consts.is_empty()
+                    && !matches!(opc, Opcode::QemuLd | Opcode::QemuSt | Opcode::Ext32S);
+                if narrow {
+                    let (na, nc, nd) = (b.temp(Type::I32), b.temp(Type::I32), b.temp(Type::I32));
+                    b.unop(Opcode::Trunc, Type::I32, na, a);
+                    b.unop(Opcode::Trunc, Type::I32, nc, c);
+                    if opc.def().nin == 1 {
+                        b.unop(opc, Type::I32, nd, na);
+                    } else {
+                        b.binop(opc, Type::I32, nd, na, nc);
+                    }
+                    b.unop(Opcode::ExtI32S, Type::I64, d, nd);
+                    continue;
+                }
                 match opc {
                     Opcode::SetCond => b.setcond(ty, Cond::ALL[(imm % 10) as usize], d, a, c),
                     Opcode::MovCond => {
@@ -411,4 +429,57 @@ proptest! {
     fn random_blocks_agree_with_the_interpreter((block, regs) in arb_block()) {
         both(&block, &regs);
     }
+}
+
+#[test]
+fn a_full_buffer_asks_for_a_flush_and_works_after_it() {
+    let mut jit = X86_64::with_buffer_bytes(4096).unwrap();
+    let block = binop_block(Opcode::Add, Type::I64);
+    let mut n = 0;
+    let err = loop {
+        match jit.compile(&block, ENV, n) {
+            Ok(_) => n += 1,
+            Err(e) => break e,
+        }
+        assert!(n < 1000, "a 4 KiB buffer never filled");
+    };
+    assert_eq!(err, polyvm_ir::abi::CompileError::BufferFull);
+    jit.flush();
+    let (regs, _, _) = run_on(&mut jit, &block, &[40, 2]);
+    assert_eq!(regs[2], 42);
+}
+
+#[test]
+fn linked_blocks_run_straight_through() {
+    // Block A: r0 += 1, goto_tb 0. Block B: r1 = r0 * 10, exit_tb 9.
+    let mut a = Builder::new(0x1000, Type::I64, globals());
+    let r0 = a.global(0);
+    a.insn_start(0x1000);
+    a.binop_imm(Opcode::Add, Type::I64, r0, r0, 1);
+    a.goto_tb(0);
+    let a = a.finish();
+    let mut b = Builder::new(0x2000, Type::I64, globals());
+    let (r0, r1) = (b.global(0), b.global(1));
+    b.insn_start(0x2000);
+    b.binop_imm(Opcode::Mul, Type::I64, r1, r0, 10);
+    b.exit_tb(9);
+    let b = b.finish();
+    let mut jit = X86_64::new(1).unwrap();
+    let ca = jit.compile(&a, ENV, 1).unwrap();
+    let cb = jit.compile(&b, ENV, 2).unwrap();
+    let mut mem = Mem::new();
+    let view = mem.view();
+    let mut f = frame(&[4]);
+    // SAFETY: frame and memory as in `run_on`.
+    let exit = unsafe { jit.exec(&ca, f.as_mut_ptr() as *mut u8, &view) };
+    assert_eq!(exit, TbExit::GotoTb { slot: 0, tag: 1 });
+    jit.link(&ca, 0, &cb);
+    // SAFETY: as above.
+    let exit = unsafe { jit.exec(&ca, f.as_mut_ptr() as *mut u8, &view) };
+    assert_eq!(exit, TbExit::Exit(9));
+    assert_eq!(f[0], 6);
+    assert_eq!(f[1], 60);
+    // Both blocks counted their instruction: 3 block runs in all.
+    let icount = f[scratch_offset(ENV) / 8];
+    assert_eq!(icount, 3);
 }

@@ -16,6 +16,10 @@
 //! loops never return to the dispatcher. The epilogue returns an *exit
 //! word*: kind in bits 0-1, payload above (see `EXIT_KIND_*`).
 
+// `dynasm!` converts dynamic register operands with `.into()` even when
+// they already have the right type.
+#![allow(clippy::useless_conversion)]
+
 mod codebuf;
 mod emit;
 #[cfg(test)]
@@ -131,8 +135,13 @@ pub fn host_supported() -> Result<(), Error> {
 impl X86_64 {
     /// A backend with a code buffer of `tb_size_mib` MiB.
     pub fn new(tb_size_mib: usize) -> Result<X86_64, Error> {
+        Self::with_buffer_bytes(tb_size_mib.max(1) << 20)
+    }
+
+    /// A backend with a code buffer of `size` bytes (tests use tiny ones to
+    /// exercise flushing).
+    pub fn with_buffer_bytes(size: usize) -> Result<X86_64, Error> {
         host_supported()?;
-        let size = tb_size_mib.max(1) << 20;
         let mut buf = CodeBuffer::new(size).map_err(|source| Error::CodeBuffer { size, source })?;
         let base = buf.next_aligned_addr();
         let mut a = regalloc::Asm::new(base);
