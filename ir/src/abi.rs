@@ -145,6 +145,12 @@ pub trait Backend {
     /// Forgets every compiled block (the runtime drops them all).
     fn flush(&mut self) {}
 
+    /// Host code of a compiled block as text, for `-d out_asm`; `None` for
+    /// backends that produce no host code.
+    fn disas(&self, _code: &Self::Code) -> Option<String> {
+        None
+    }
+
     /// Runs a compiled block until it leaves.
     ///
     /// # Safety

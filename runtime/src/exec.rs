@@ -343,6 +343,14 @@ impl<F: Frontend, B: Backend> Executor<F, B> {
             let tag = self.cache.len() as u32;
             match self.backend.compile(&block, self.frontend.env_size(), tag) {
                 Ok(code) => {
+                    if self.log.mask.out_asm {
+                        if let Some(text) = self.backend.disas(&code) {
+                            self.log.write(format_args!(
+                                "OUT: [size={}]\n{text}\n",
+                                text.lines().count()
+                            ));
+                        }
+                    }
                     self.stats.blocks_translated += 1;
                     self.stats.insns_translated += translated.insns as u64;
                     let id = self.cache.insert(Tb {

@@ -14,7 +14,11 @@ pub const LOG_ITEMS: &[(&str, &str)] = &[
         "show the IR of each block as the frontend generated it",
     ),
     ("op_opt", "show the IR of each block after optimisation"),
-    ("exec", "show the guest pc of every block executed"),
+    ("out_asm", "show the host code generated for each block"),
+    (
+        "exec",
+        "show the guest pc of every block executed (disables chaining)",
+    ),
     (
         "guest_errors",
         "log bad guest behaviour (illegal instructions, faults)",
@@ -28,6 +32,7 @@ pub struct LogMask {
     pub in_asm: bool,
     pub op: bool,
     pub op_opt: bool,
+    pub out_asm: bool,
     pub exec: bool,
     pub guest_errors: bool,
     pub unimp: bool,
@@ -47,6 +52,7 @@ impl LogMask {
                 "in_asm" => m.in_asm = true,
                 "op" => m.op = true,
                 "op_opt" => m.op_opt = true,
+                "out_asm" => m.out_asm = true,
                 "exec" => m.exec = true,
                 "guest_errors" => m.guest_errors = true,
                 "unimp" => m.unimp = true,
@@ -58,7 +64,7 @@ impl LogMask {
 
     /// Anything that needs work at translation time.
     pub fn any_translate(&self) -> bool {
-        self.in_asm || self.op || self.op_opt
+        self.in_asm || self.op || self.op_opt || self.out_asm
     }
 }
 

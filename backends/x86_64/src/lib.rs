@@ -255,6 +255,22 @@ impl Backend for X86_64 {
         };
     }
 
+    fn disas(&self, code: &X86Code) -> Option<String> {
+        use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
+        // SAFETY: the block's bytes are inside the code buffer until a flush.
+        let bytes = unsafe { std::slice::from_raw_parts(code.entry as *const u8, code.len) };
+        let mut d = Decoder::with_ip(64, bytes, code.entry as u64, DecoderOptions::NONE);
+        let mut f = IntelFormatter::new();
+        let mut out = String::new();
+        while d.can_decode() {
+            let i = d.decode();
+            out += &format!("  {:#014x}:  ", i.ip());
+            f.format(&i, &mut out);
+            out.push('\n');
+        }
+        Some(out)
+    }
+
     fn flush(&mut self) {
         self.buf.reset();
         self.sites.clear();
