@@ -9,7 +9,7 @@
 
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
-use polyvm_ir::abi::{Access, CompileError, SCRATCH_ICOUNT};
+use polyvm_ir::abi::{Access, CompileError};
 use polyvm_ir::{Block, Cond, HelperFlags, Inst, MemOp, Opcode, Temp, Type};
 
 use crate::fault::{
@@ -113,9 +113,11 @@ pub fn emit_block(ctx: &Ctx<'_>) -> Result<Emitted, CompileError> {
         .map(|_| e.asm.new_dynamic_label())
         .collect();
 
+    // The counter lives in r13 while native code runs (see the trampoline).
     let insns = block.guest_insns() as i32;
-    let icount = ctx.scratch + SCRATCH_ICOUNT as i32;
-    asm!(e.asm; add QWORD [rbp + icount], insns);
+    if insns != 0 {
+        asm!(e.asm; add r13, insns);
+    }
 
     for (idx, inst) in block.insts.iter().enumerate() {
         e.regs.cur = idx as u32;
@@ -205,6 +207,15 @@ impl Emitter<'_, '_> {
             return;
         }
         if let Some(v) = self.regs.const_of(a) {
+            // A constant into a global (the pc before an exit): one store.
+            // (i64 only: the store sign-extends, i32 slots are zero-extended.)
+            if let (true, Type::I64, Some(i)) = (self.regs.is_global(d), inst.ty, imm32(inst.ty, v))
+            {
+                self.regs.discard(d);
+                let home = self.regs.home(d);
+                asm!(self.asm; mov QWORD [rbp + home], i);
+                return;
+            }
             let rd = self.regs.output(&mut self.asm, d);
             load_imm(&mut self.asm, rd, v);
             self.regs.define(d, rd);

@@ -261,7 +261,7 @@ fn emitted_forms_disassemble_as_intended() {
     let em = crate::emit::emit_block(&ctx).unwrap();
     let text = disasm(&em.bytes, ctx.base as u64);
     let expect = [
-        "add qword ptr [rbp+40h],1",
+        "add r13,1",
         "mov rbx,[rbp+10h]",
         "add rbx,5",
         "mov [rbp+10h],rbx",

@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Inside native code `rbp` points to the CPU state, `r15` holds
-//! `guest_base` and `r14` the guest memory size; a guest load is a bounds
+//! `guest_base`, `r14` the guest memory size and `r13` the guest
+//! instruction counter; a guest load is a bounds
 //! compare (fused with its branch) and one host load. Guest registers stay
 //! in host registers within a block (see `regalloc.rs`). Blocks jump
 //! straight to each other once the runtime links them (`link`), and
@@ -156,12 +157,18 @@ impl X86_64 {
             ; push r14
             ; push r15
             ; sub rsp, 8
+            // Keep the saved-rsp word's address for the epilogue; the
+            // instruction counter is the word before it.
+            ; mov [rsp], r8
+            ; mov r13, [r8 - 8]
             ; mov rbp, rdi
             ; mov r15, rdx
             ; mov r14, rcx
             ; mov [r8], rsp
             ; jmp rsi
             ; =>epilogue
+            ; mov r11, [rsp]
+            ; mov [r11 - 8], r13
             ; add rsp, 8
             ; pop r15
             ; pop r14

@@ -10,7 +10,9 @@
 //! home only if it must survive a branch or an eviction.
 //!
 //! Pinned: `rbp` = CPU state, `r15` = guest_base, `r14` = guest memory size,
-//! `r11` = emission scratch. The other eleven registers are allocatable.
+//! `r13` = guest instruction counter (kept in a register so that counting
+//! adds no memory dependency between chained blocks), `r11` = emission
+//! scratch. The other ten registers are allocatable.
 
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynasmApi, VecAssembler};
@@ -30,11 +32,10 @@ pub const R9: u8 = 9;
 pub const R10: u8 = 10;
 pub const R11: u8 = 11;
 pub const R12: u8 = 12;
-pub const R13: u8 = 13;
 
 /// Preference order: callee-saved first, so cached globals survive helper
 /// calls; rax/rdx/rcx last, since division and calls want them.
-const ALLOC_ORDER: [u8; 11] = [RBX, R12, R13, RSI, RDI, R8, R9, R10, RAX, RDX, RCX];
+const ALLOC_ORDER: [u8; 10] = [RBX, R12, RSI, RDI, R8, R9, R10, RAX, RDX, RCX];
 /// Registers a helper call clobbers (the SysV ABI's caller-saved set).
 pub const CALLER_SAVED: [u8; 9] = [RAX, RCX, RDX, RSI, RDI, R8, R9, R10, R11];
 
@@ -342,6 +343,16 @@ impl Regs {
                 self.store_home(asm, t, r);
                 self.dirty[t as usize] = false;
             }
+        }
+    }
+
+    /// Forgets `t`'s register without writing it back (its home is about
+    /// to be overwritten directly).
+    pub fn discard(&mut self, t: u32) {
+        if let Some(r) = self.reg_of(t) {
+            self.reg_temp[r as usize] = NONE;
+            self.temp_reg[t as usize] = NO_REG;
+            self.dirty[t as usize] = false;
         }
     }
 
