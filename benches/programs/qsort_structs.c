@@ -4,7 +4,7 @@
 #include "bench.h"
 
 #define N 20000
-#define DEFAULT_REPS 40
+#define DEFAULT_REPS 100
 
 struct record {
     uint32_t key;

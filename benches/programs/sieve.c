@@ -5,7 +5,7 @@
 #include "bench.h"
 
 #define LIMIT 1000000
-#define DEFAULT_REPS 60
+#define DEFAULT_REPS 220
 
 static uint8_t composite[LIMIT];
 

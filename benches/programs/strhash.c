@@ -8,7 +8,7 @@
 #define NSTR 8192
 #define POOL (NSTR * 41)
 #define TABLE 16384 // a power of two, at least twice NSTR
-#define DEFAULT_REPS 90
+#define DEFAULT_REPS 700
 
 static uint8_t pool[POOL];
 static uint32_t start[NSTR], len[NSTR];
