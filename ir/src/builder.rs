@@ -3,10 +3,7 @@
 //! Every emitter takes the operation type first, then outputs, then inputs,
 //! then constant arguments, mirroring the text form (`add.i64 d, a, b`).
 
-use crate::{
-    Block, Cond, GlobalDecl, HelperDecl, Inst, Label, MemOp, Opcode, Temp, Type, MAX_CONSTS,
-    MAX_TEMPS,
-};
+use crate::{Block, Cond, GlobalDecl, HelperDecl, Inst, Label, MemOp, Opcode, Temp, Type};
 use std::sync::Arc;
 
 /// Appends instructions to a [`Block`].
@@ -56,20 +53,7 @@ impl Builder {
 
     /// Appends a raw instruction: outputs, inputs and constants as given.
     pub fn emit(&mut self, opc: Opcode, ty: Type, outs: &[Temp], ins: &[Temp], consts: &[u64]) {
-        debug_assert!(outs.len() + ins.len() <= MAX_TEMPS && consts.len() <= MAX_CONSTS);
-        let mut args = [Temp(0); MAX_TEMPS];
-        args[..outs.len()].copy_from_slice(outs);
-        args[outs.len()..outs.len() + ins.len()].copy_from_slice(ins);
-        let mut c = [0u64; MAX_CONSTS];
-        c[..consts.len()].copy_from_slice(consts);
-        self.block.insts.push(Inst {
-            opc,
-            ty,
-            nout: outs.len() as u8,
-            nin: ins.len() as u8,
-            args,
-            consts: c,
-        });
+        self.block.insts.push(Inst::new(opc, ty, outs, ins, consts));
     }
 
     /// `d = op a` for a one-input op (`mov`, `neg`, `not`, `ext*`, `clz` …).

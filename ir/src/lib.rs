@@ -338,6 +338,24 @@ pub struct Inst {
 }
 
 impl Inst {
+    /// An instruction from its outputs, inputs and constant arguments.
+    pub fn new(opc: Opcode, ty: Type, outs: &[Temp], ins: &[Temp], consts: &[u64]) -> Inst {
+        debug_assert!(outs.len() + ins.len() <= MAX_TEMPS && consts.len() <= MAX_CONSTS);
+        let mut args = [Temp(0); MAX_TEMPS];
+        args[..outs.len()].copy_from_slice(outs);
+        args[outs.len()..outs.len() + ins.len()].copy_from_slice(ins);
+        let mut c = [0u64; MAX_CONSTS];
+        c[..consts.len()].copy_from_slice(consts);
+        Inst {
+            opc,
+            ty,
+            nout: outs.len() as u8,
+            nin: ins.len() as u8,
+            args,
+            consts: c,
+        }
+    }
+
     #[inline]
     pub fn outs(&self) -> &[Temp] {
         &self.args[..self.nout as usize]

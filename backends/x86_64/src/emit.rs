@@ -149,6 +149,22 @@ impl Emitter<'_, '_> {
         t.0
     }
 
+    /// Output and two inputs of a binary instruction.
+    fn dab(inst: &Inst) -> (u32, u32, u32) {
+        (inst.out().0, inst.input(0).0, inst.input(1).0)
+    }
+
+    /// For ops whose host instructions use rax and rdx implicitly (mul-high,
+    /// div): claims both, then loads the two inputs into other registers.
+    fn rax_rdx_operands(&mut self, inst: &Inst) -> (u32, u8, u8) {
+        let (d, a, b) = Self::dab(inst);
+        self.regs.reserve(&mut self.asm, RAX);
+        self.regs.reserve(&mut self.asm, RDX);
+        let ra = self.regs.input(&mut self.asm, a);
+        let rb = self.regs.input(&mut self.asm, b);
+        (d, ra, rb)
+    }
+
     fn inst(&mut self, inst: &Inst) -> Result<(), CompileError> {
         use Opcode::*;
         match inst.opc {
@@ -248,11 +264,7 @@ impl Emitter<'_, '_> {
 
     fn emit_alu(&mut self, inst: &Inst) {
         let ty = inst.ty;
-        let (d, a, b) = (
-            self.t(inst.out()),
-            self.t(inst.input(0)),
-            self.t(inst.input(1)),
-        );
+        let (d, a, b) = Self::dab(inst);
         let ra = self.regs.input(&mut self.asm, a);
         let bimm = self.regs.const_of(b).and_then(|v| imm32(ty, v));
         let rb = match bimm {
@@ -301,11 +313,7 @@ impl Emitter<'_, '_> {
 
     fn emit_andc(&mut self, inst: &Inst) {
         let ty = inst.ty;
-        let (d, a, b) = (
-            self.t(inst.out()),
-            self.t(inst.input(0)),
-            self.t(inst.input(1)),
-        );
+        let (d, a, b) = Self::dab(inst);
         let ra = self.regs.input(&mut self.asm, a);
         let rb = self.regs.input(&mut self.asm, b);
         let rd = self.regs.alloc(&mut self.asm);
@@ -319,11 +327,7 @@ impl Emitter<'_, '_> {
 
     fn emit_shift(&mut self, inst: &Inst) {
         let ty = inst.ty;
-        let (d, a, b) = (
-            self.t(inst.out()),
-            self.t(inst.input(0)),
-            self.t(inst.input(1)),
-        );
+        let (d, a, b) = Self::dab(inst);
         let ra = self.regs.input(&mut self.asm, a);
         if let Some(v) = self.regs.const_of(b) {
             let n = (v & (ty.bits() as u64 - 1)) as i8;
@@ -355,11 +359,7 @@ impl Emitter<'_, '_> {
 
     fn emit_rotate(&mut self, inst: &Inst) {
         let ty = inst.ty;
-        let (d, a, b) = (
-            self.t(inst.out()),
-            self.t(inst.input(0)),
-            self.t(inst.input(1)),
-        );
+        let (d, a, b) = Self::dab(inst);
         let ra = self.regs.input(&mut self.asm, a);
         let left = inst.opc == Opcode::Rotl;
         if let Some(v) = self.regs.const_of(b) {
@@ -391,15 +391,7 @@ impl Emitter<'_, '_> {
 
     fn emit_mulh(&mut self, inst: &Inst) {
         let ty = inst.ty;
-        let (d, a, b) = (
-            self.t(inst.out()),
-            self.t(inst.input(0)),
-            self.t(inst.input(1)),
-        );
-        self.regs.reserve(&mut self.asm, RAX);
-        self.regs.reserve(&mut self.asm, RDX);
-        let ra = self.regs.input(&mut self.asm, a);
-        let rb = self.regs.input(&mut self.asm, b);
+        let (d, ra, rb) = self.rax_rdx_operands(inst);
         match ty {
             Type::I64 => {
                 asm!(self.asm; mov rax, Rq(ra));
@@ -427,15 +419,7 @@ impl Emitter<'_, '_> {
 
     fn emit_div(&mut self, inst: &Inst) {
         let ty = inst.ty;
-        let (d, a, b) = (
-            self.t(inst.out()),
-            self.t(inst.input(0)),
-            self.t(inst.input(1)),
-        );
-        self.regs.reserve(&mut self.asm, RAX);
-        self.regs.reserve(&mut self.asm, RDX);
-        let ra = self.regs.input(&mut self.asm, a);
-        let rb = self.regs.input(&mut self.asm, b);
+        let (d, ra, rb) = self.rax_rdx_operands(inst);
         let signed = matches!(inst.opc, Opcode::DivS | Opcode::RemS);
         let rem = matches!(inst.opc, Opcode::RemS | Opcode::RemU);
         let (zero, done, go) = (
@@ -571,11 +555,7 @@ impl Emitter<'_, '_> {
 
     fn emit_deposit(&mut self, inst: &Inst) {
         let ty = inst.ty;
-        let (d, a, b) = (
-            self.t(inst.out()),
-            self.t(inst.input(0)),
-            self.t(inst.input(1)),
-        );
+        let (d, a, b) = Self::dab(inst);
         let (pos, len) = (inst.consts[0] as u32, inst.consts[1] as u32);
         let bits = ty.bits();
         let ra = self.regs.input(&mut self.asm, a);

@@ -9,7 +9,6 @@
 
 use crate::{
     Block, Cond, GlobalDecl, HelperDecl, HelperFlags, Inst, Label, Opcode, Temp, TempKind, Type,
-    MAX_CONSTS, MAX_TEMPS,
 };
 use proptest::prelude::*;
 use std::collections::HashMap;
@@ -93,19 +92,7 @@ impl Gen<'_> {
     }
 
     fn emit(&mut self, opc: Opcode, ty: Type, outs: &[Temp], ins: &[Temp], consts: &[u64]) {
-        let mut args = [Temp(0); MAX_TEMPS];
-        args[..outs.len()].copy_from_slice(outs);
-        args[outs.len()..outs.len() + ins.len()].copy_from_slice(ins);
-        let mut c = [0u64; MAX_CONSTS];
-        c[..consts.len()].copy_from_slice(consts);
-        self.b.insts.push(Inst {
-            opc,
-            ty,
-            nout: outs.len() as u8,
-            nin: ins.len() as u8,
-            args,
-            consts: c,
-        });
+        self.b.insts.push(Inst::new(opc, ty, outs, ins, consts));
     }
 
     fn new_label(&mut self) -> Label {
