@@ -145,6 +145,11 @@ pub trait Backend {
     /// Forgets every compiled block (the runtime drops them all).
     fn flush(&mut self) {}
 
+    /// The frontend's hottest globals (indices into the block's globals,
+    /// hottest first), which a JIT may keep in host registers across
+    /// blocks. Called once, before the first `compile`.
+    fn set_hot_globals(&mut self, _hot: &[u32]) {}
+
     /// Host code of a compiled block as text, for `-d out_asm`; `None` for
     /// backends that produce no host code.
     fn disas(&self, _code: &Self::Code) -> Option<String> {
@@ -197,4 +202,10 @@ pub trait Frontend {
     /// Disassembles one instruction at `pc` for `-d in_asm`; returns the text
     /// and its length in bytes.
     fn disas(&self, fetch: &dyn CodeFetch, pc: u64) -> Option<(String, u32)>;
+
+    /// Globals worth keeping in host registers across blocks, hottest first
+    /// (indices into the globals of the blocks this frontend makes).
+    fn hot_globals(&self) -> &'static [u32] {
+        &[]
+    }
 }

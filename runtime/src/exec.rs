@@ -143,8 +143,9 @@ pub struct ExecError {
 }
 
 impl<F: Frontend, B: Backend> Executor<F, B> {
-    pub fn new(frontend: F, backend: B, opts: ExecOptions) -> Self {
+    pub fn new(frontend: F, mut backend: B, opts: ExecOptions) -> Self {
         let env = EnvBox::new(frontend.env_size());
+        backend.set_hot_globals(frontend.hot_globals());
         Executor {
             frontend,
             backend,

@@ -53,6 +53,8 @@ pub struct Ctx<'a> {
     pub first_site: usize,
     /// Scratch bytes available to locals.
     pub scratch_room: usize,
+    /// Globals living in host registers across blocks: (global, register).
+    pub pins: &'a [(u32, u8)],
 }
 
 fn cc_code(c: Cond) -> u8 {
@@ -84,7 +86,7 @@ fn imm32(ty: Type, v: u64) -> Option<i32> {
 pub fn emit_block(ctx: &Ctx<'_>) -> Result<Emitted, CompileError> {
     let block = ctx.block;
     let locals_base = ctx.scratch as usize + polyvm_ir::abi::SCRATCH_RESERVED;
-    let (regs, need) = Regs::new(block, locals_base);
+    let (regs, need) = Regs::new(block, locals_base, ctx.pins);
     if need > ctx.scratch_room {
         return Err(CompileError::TooLarge {
             needed: need,
@@ -223,6 +225,10 @@ impl Emitter<'_, '_> {
             return;
         }
         if let Some(v) = self.regs.const_of(a) {
+            if let Some(p) = self.regs.pinned(d) {
+                load_imm(&mut self.asm, p, v);
+                return;
+            }
             // A constant into a global (the pc before an exit): one store.
             // (i64 only: the store sign-extends, i32 slots are zero-extended.)
             if let (true, Type::I64, Some(i)) = (self.regs.is_global(d), inst.ty, imm32(inst.ty, v))
@@ -234,7 +240,7 @@ impl Emitter<'_, '_> {
             }
             let rd = self.regs.output(&mut self.asm, d);
             load_imm(&mut self.asm, rd, v);
-            self.regs.define(d, rd);
+            self.regs.define(&mut self.asm, d, rd);
             return;
         }
         let ra = self.regs.input(&mut self.asm, a);
@@ -245,7 +251,7 @@ impl Emitter<'_, '_> {
             asm!(self.asm; mov Rq(rd), Rq(ra));
             rd
         };
-        self.regs.define(d, rd);
+        self.regs.define(&mut self.asm, d, rd);
     }
 
     /// The register the result of `d = a op …` is computed in: `a`'s own
@@ -308,7 +314,7 @@ impl Emitter<'_, '_> {
                 (Type::I32, None) => asm!(self.asm; imul Rd(rd), Rd(rb)),
             },
         }
-        self.regs.define(d, rd);
+        self.regs.define(&mut self.asm, d, rd);
     }
 
     fn emit_andc(&mut self, inst: &Inst) {
@@ -322,7 +328,7 @@ impl Emitter<'_, '_> {
             Type::I64 => asm!(self.asm; andn Rq(rd), Rq(rb), Rq(ra)),
             Type::I32 => asm!(self.asm; andn Rd(rd), Rd(rb), Rd(ra)),
         }
-        self.regs.define(d, rd);
+        self.regs.define(&mut self.asm, d, rd);
     }
 
     fn emit_shift(&mut self, inst: &Inst) {
@@ -340,7 +346,7 @@ impl Emitter<'_, '_> {
                 (_, Type::I64) => asm!(self.asm; sar Rq(rd), n),
                 (_, Type::I32) => asm!(self.asm; sar Rd(rd), n),
             }
-            self.regs.define(d, rd);
+            self.regs.define(&mut self.asm, d, rd);
             return;
         }
         let rb = self.regs.input(&mut self.asm, b);
@@ -354,7 +360,7 @@ impl Emitter<'_, '_> {
             (_, Type::I64) => asm!(self.asm; sarx Rq(rd), Rq(ra), Rq(rb)),
             (_, Type::I32) => asm!(self.asm; sarx Rd(rd), Rd(ra), Rd(rb)),
         }
-        self.regs.define(d, rd);
+        self.regs.define(&mut self.asm, d, rd);
     }
 
     fn emit_rotate(&mut self, inst: &Inst) {
@@ -371,7 +377,7 @@ impl Emitter<'_, '_> {
                 (false, Type::I64) => asm!(self.asm; ror Rq(rd), n),
                 (false, Type::I32) => asm!(self.asm; ror Rd(rd), n),
             }
-            self.regs.define(d, rd);
+            self.regs.define(&mut self.asm, d, rd);
             return;
         }
         // Variable rotates need the count in cl.
@@ -386,7 +392,7 @@ impl Emitter<'_, '_> {
             (false, Type::I64) => asm!(self.asm; mov Rq(rd), Rq(ra); ror Rq(rd), cl),
             (false, Type::I32) => asm!(self.asm; mov Rd(rd), Rd(ra); ror Rd(rd), cl),
         }
-        self.regs.define(d, rd);
+        self.regs.define(&mut self.asm, d, rd);
     }
 
     fn emit_mulh(&mut self, inst: &Inst) {
@@ -414,7 +420,7 @@ impl Emitter<'_, '_> {
                 asm!(self.asm; imul rax, r11; shr rax, 32; mov edx, eax);
             }
         }
-        self.regs.define(d, RDX);
+        self.regs.define(&mut self.asm, d, RDX);
     }
 
     fn emit_div(&mut self, inst: &Inst) {
@@ -468,7 +474,7 @@ impl Emitter<'_, '_> {
             (false, false) => asm!(self.asm; mov edx, -1),
         }
         asm!(self.asm; =>done);
-        self.regs.define(d, RDX);
+        self.regs.define(&mut self.asm, d, RDX);
     }
 
     fn emit_unary(&mut self, inst: &Inst) {
@@ -485,7 +491,7 @@ impl Emitter<'_, '_> {
                     (_, Type::I64) => asm!(self.asm; not Rq(rd)),
                     (_, Type::I32) => asm!(self.asm; not Rd(rd)),
                 }
-                self.regs.define(d, rd);
+                self.regs.define(&mut self.asm, d, rd);
             }
             _ => {
                 let rd = self.regs.output(&mut self.asm, d);
@@ -507,7 +513,7 @@ impl Emitter<'_, '_> {
                     (Ext32U, _) | (ExtI32U, _) | (Trunc, _) => asm!(self.asm; mov Rd(rd), Rd(ra)),
                     _ => unreachable!("unary op table"),
                 }
-                self.regs.define(d, rd);
+                self.regs.define(&mut self.asm, d, rd);
             }
         }
     }
@@ -550,7 +556,7 @@ impl Emitter<'_, '_> {
                 }
             }
         }
-        self.regs.define(d, rd);
+        self.regs.define(&mut self.asm, d, rd);
     }
 
     fn emit_deposit(&mut self, inst: &Inst) {
@@ -593,7 +599,7 @@ impl Emitter<'_, '_> {
                 asm!(self.asm; rol Rd(rd), p; or Rd(rd), r11d);
             }
         }
-        self.regs.define(d, rd);
+        self.regs.define(&mut self.asm, d, rd);
     }
 
     /// `cmp a, b` for a condition; returns nothing, sets flags.
@@ -623,7 +629,7 @@ impl Emitter<'_, '_> {
             if matches!(cond, Cond::Always | Cond::Never) {
                 let rd = self.regs.output(&mut self.asm, d);
                 load_imm(&mut self.asm, rd, (cond == Cond::Always) as u64);
-                self.regs.define(d, rd);
+                self.regs.define(&mut self.asm, d, rd);
                 return;
             }
             self.emit_cmp(ty, a, b);
@@ -632,7 +638,7 @@ impl Emitter<'_, '_> {
             // setcc r11b; movzx rd, r11b (rd may be an input: read after cmp).
             self.setcc_r11(cc);
             asm!(self.asm; movzx Rd(rd), r11b);
-            self.regs.define(d, rd);
+            self.regs.define(&mut self.asm, d, rd);
             return;
         }
         let (t, f) = (self.t(inst.input(2)), self.t(inst.input(3)));
@@ -648,7 +654,7 @@ impl Emitter<'_, '_> {
                 self.cmov(cc_code(cond), rd, rt);
             }
         }
-        self.regs.define(d, rd);
+        self.regs.define(&mut self.asm, d, rd);
     }
 
     fn setcc_r11(&mut self, cc: u8) {
@@ -715,10 +721,12 @@ impl Emitter<'_, '_> {
         let off = inst.consts[0] as i32;
         let size = ty.bits() as i32 / 8;
         // A field that is also a global's slot: keep the cache coherent.
+        let mut reload_pinned = false;
         for (g, decl) in self.ctx.block.globals.iter().enumerate() {
             let go = decl.offset as i32;
             if off < go + 8 && go < off + size {
                 let store = inst.opc == Opcode::StEnv;
+                reload_pinned |= store && self.regs.pinned(g as u32).is_some();
                 self.regs.sync_global_at(&mut self.asm, g as u32, store);
             }
         }
@@ -729,7 +737,7 @@ impl Emitter<'_, '_> {
                 Type::I64 => asm!(self.asm; mov Rq(rd), QWORD [rbp + off]),
                 Type::I32 => asm!(self.asm; mov Rd(rd), DWORD [rbp + off]),
             }
-            self.regs.define(d, rd);
+            self.regs.define(&mut self.asm, d, rd);
         } else {
             let a = self.t(inst.input(0));
             match self.regs.const_of(a).and_then(|v| imm32(ty, v)) {
@@ -745,6 +753,9 @@ impl Emitter<'_, '_> {
                     }
                 }
             }
+        }
+        if reload_pinned {
+            self.regs.reload_pinned(&mut self.asm);
         }
     }
 
@@ -838,7 +849,7 @@ impl Emitter<'_, '_> {
             if ty == Type::I32 && size == 8 {
                 asm!(self.asm; mov Rd(rd), Rd(rd));
             }
-            self.regs.define(d, rd);
+            self.regs.define(&mut self.asm, d, rd);
         } else {
             let src = if be && size > 1 {
                 // Swap a copy: the value's own register stays intact.
@@ -873,12 +884,19 @@ impl Emitter<'_, '_> {
         for t in inst.ins() {
             self.regs.force_home(&mut self.asm, t.0);
         }
+        self.regs.store_pinned(&mut self.asm);
         self.regs.spill_caller_saved(&mut self.asm);
         const ARGS: [u8; 4] = [RSI, RDX, RCX, R8];
         let ins: Vec<u32> = inst.ins().iter().map(|t| t.0).collect();
         for (i, t) in ins.iter().enumerate() {
             let r = ARGS[i];
-            match (self.regs.const_of(*t), self.regs.reg_of(*t)) {
+            // Pinned globals may sit in argument registers: take them from
+            // their (just written) slots.
+            let cached = self
+                .regs
+                .reg_of(*t)
+                .filter(|_| self.regs.pinned(*t).is_none());
+            match (self.regs.const_of(*t), cached) {
                 (Some(v), _) => load_imm(&mut self.asm, r, v),
                 // Only callee-saved registers still hold values here.
                 (None, Some(src)) => asm!(self.asm; mov Rq(r), Rq(src)),
@@ -892,12 +910,13 @@ impl Emitter<'_, '_> {
         if h.flags.contains(HelperFlags::WRITES_GLOBALS) {
             self.regs.forget_globals();
         }
+        self.regs.reload_pinned(&mut self.asm);
         if inst.nout == 1 {
             let d = self.t(inst.out());
             if inst.ty == Type::I32 {
                 asm!(self.asm; mov eax, eax);
             }
-            self.regs.define(d, RAX);
+            self.regs.define(&mut self.asm, d, RAX);
         }
     }
 

@@ -101,14 +101,19 @@ fn run_on<B: Backend>(b: &mut B, block: &Block, regs: &[u64]) -> (Vec<u64>, TbEx
     (f[..NREGS].to_vec(), exit, mem.contents())
 }
 
+/// Runs `block` on the interpreter and on the JIT, without and with
+/// pinned globals (r1, r2, r5, r0 kept in host registers); all must agree.
 fn both(block: &Block, regs: &[u64]) -> (Vec<u64>, TbExit) {
-    let mut jit = X86_64::new(4).expect("host supports the JIT");
-    let (jr, je, jm) = run_on(&mut jit, block, regs);
     let (ir, ie, im) = run_on(&mut Interp, block, regs);
-    assert_eq!(jr, ir, "registers differ\n{block}");
-    assert_eq!(je, ie, "exits differ\n{block}");
-    assert!(jm == im, "memory differs\n{block}");
-    (jr, je)
+    for hot in [&[][..], &[1, 2, 5, 0][..]] {
+        let mut jit = X86_64::new(4).expect("host supports the JIT");
+        jit.set_hot_globals(hot);
+        let (jr, je, jm) = run_on(&mut jit, block, regs);
+        assert_eq!(jr, ir, "registers differ (pinned {hot:?})\n{block}");
+        assert_eq!(je, ie, "exits differ (pinned {hot:?})\n{block}");
+        assert!(jm == im, "memory differs (pinned {hot:?})\n{block}");
+    }
+    (ir, ie)
 }
 
 fn binop_block(opc: Opcode, ty: Type) -> Block {
@@ -257,6 +262,7 @@ fn emitted_forms_disassemble_as_intended() {
         base: 0x10_0000 - 0x1000,
         first_site: 0,
         scratch_room: 4096,
+        pins: &[],
     };
     let em = crate::emit::emit_block(&ctx).unwrap();
     let text = disasm(&em.bytes, ctx.base as u64);
@@ -286,6 +292,7 @@ fn emitted_forms_disassemble_as_intended() {
 /// ops and a conditional exit: the property test's program generator.
 fn arb_block() -> impl Strategy<Value = (Block, Vec<u64>)> {
     let op = prop_oneof![
+        Just(Opcode::Mov),
         Just(Opcode::Add),
         Just(Opcode::Sub),
         Just(Opcode::Mul),
@@ -407,6 +414,8 @@ fn arb_block() -> impl Strategy<Value = (Block, Vec<u64>)> {
                             b.qemu_st(ty, c, addr, mop, 0);
                         }
                     }
+                    // A mov from a constant or from another register.
+                    Opcode::Mov => b.mov(ty, d, if use_imm { c } else { a }),
                     o if o.def().nin == 1 => b.unop(o, ty, d, a),
                     o => b.binop(o, ty, d, a, c),
                 }

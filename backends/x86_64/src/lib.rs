@@ -109,10 +109,15 @@ impl X86Code {
 /// The x86-64 backend.
 pub struct X86_64 {
     buf: CodeBuffer,
-    entry: EntryFn,
+    /// The entry trampoline, written at the first compile.
+    entry: Option<EntryFn>,
     epilogue: usize,
     jump_cache: Box<[JcEntry]>,
     sites: Vec<Site>,
+    /// The frontend's hottest globals, hottest first.
+    hot: Vec<u32>,
+    /// Globals kept in host registers across blocks: (global, register).
+    pins: Vec<(u32, u8)>,
 }
 
 /// Default code buffer size (`-accel tcg,tb-size=MiB`).
@@ -143,8 +148,40 @@ impl X86_64 {
     /// exercise flushing).
     pub fn with_buffer_bytes(size: usize) -> Result<X86_64, Error> {
         host_supported()?;
-        let mut buf = CodeBuffer::new(size).map_err(|source| Error::CodeBuffer { size, source })?;
-        let base = buf.next_aligned_addr();
+        let buf = CodeBuffer::new(size).map_err(|source| Error::CodeBuffer { size, source })?;
+        fault::install();
+        Ok(X86_64 {
+            buf,
+            entry: None,
+            epilogue: 0,
+            jump_cache: vec![JC_EMPTY; 1 << JC_BITS].into_boxed_slice(),
+            sites: Vec::new(),
+            hot: Vec::new(),
+            pins: Vec::new(),
+        })
+    }
+
+    /// Bytes of code currently in the buffer.
+    pub fn code_bytes(&self) -> usize {
+        self.buf.used()
+    }
+
+    /// Writes the entry trampoline and epilogue for this frontend's globals
+    /// (the first block tells which): they load and store the pinned ones.
+    fn make_trampoline(&mut self, block: &Block) -> Result<(), CompileError> {
+        self.pins = self
+            .hot
+            .iter()
+            .filter(|&&g| (g as usize) < block.globals.len())
+            .zip(regalloc::PIN_REGS)
+            .map(|(&g, r)| (g, r))
+            .collect();
+        let pin_slots: Vec<(i32, u8)> = self
+            .pins
+            .iter()
+            .map(|&(g, r)| (block.globals[g as usize].offset as i32, r))
+            .collect();
+        let base = self.buf.next_aligned_addr();
         let mut a = regalloc::Asm::new(base);
         let epilogue = a.new_dynamic_label();
         // entry(env=rdi, code=rsi, guest_base=rdx, guest_size=rcx, saved_rsp=r8)
@@ -165,8 +202,17 @@ impl X86_64 {
             ; mov r15, rdx
             ; mov r14, rcx
             ; mov [r8], rsp
-            ; jmp rsi
-            ; =>epilogue
+            ; mov r11, rsi
+        );
+        for &(off, r) in &pin_slots {
+            dynasm!(a ; .arch x64 ; mov Rq(r), QWORD [rbp + off]);
+        }
+        dynasm!(a ; .arch x64 ; jmp r11 ; =>epilogue);
+        for &(off, r) in &pin_slots {
+            dynasm!(a ; .arch x64 ; mov QWORD [rbp + off], Rq(r));
+        }
+        dynasm!(a
+            ; .arch x64
             ; mov r11, [rsp]
             ; mov [r11 - 8], r13
             ; add rsp, 8
@@ -178,32 +224,20 @@ impl X86_64 {
             ; pop rbp
             ; ret
         );
+        let bad = |e: String| CompileError::Invalid(format!("entry trampoline: {e}"));
         let epi_off = a
             .labels()
             .resolve_dynamic(epilogue)
-            .map_err(|e| Error::Trampoline(e.to_string()))?
+            .map_err(|e| bad(e.to_string()))?
             .0;
-        let bytes = a.finalize().map_err(|e| Error::Trampoline(e.to_string()))?;
-        let at = buf
-            .append(&bytes)
-            .ok_or_else(|| Error::Trampoline("code buffer too small".into()))?;
-        buf.seal_prefix();
-        fault::install();
+        let bytes = a.finalize().map_err(|e| bad(e.to_string()))?;
+        let at = self.buf.append(&bytes).ok_or(CompileError::BufferFull)?;
+        self.buf.seal_prefix();
         // SAFETY: `at` is the start of the trampoline just written, whose
         // calling convention is `EntryFn`.
-        let entry: EntryFn = unsafe { std::mem::transmute::<usize, EntryFn>(at) };
-        Ok(X86_64 {
-            buf,
-            entry,
-            epilogue: at + epi_off,
-            jump_cache: vec![JC_EMPTY; 1 << JC_BITS].into_boxed_slice(),
-            sites: Vec::new(),
-        })
-    }
-
-    /// Bytes of code currently in the buffer.
-    pub fn code_bytes(&self) -> usize {
-        self.buf.used()
+        self.entry = Some(unsafe { std::mem::transmute::<usize, EntryFn>(at) });
+        self.epilogue = at + epi_off;
+        Ok(())
     }
 }
 
@@ -220,6 +254,9 @@ impl Backend for X86_64 {
         env_size: usize,
         tag: u32,
     ) -> Result<X86Code, CompileError> {
+        if self.entry.is_none() {
+            self.make_trampoline(block)?;
+        }
         let scratch = scratch_offset(env_size);
         let base = self.buf.next_aligned_addr();
         let ctx = emit::Ctx {
@@ -231,6 +268,7 @@ impl Backend for X86_64 {
             base,
             first_site: self.sites.len(),
             scratch_room: ENV_SCRATCH_BYTES - SCRATCH_RESERVED,
+            pins: &self.pins,
         };
         let em = emit::emit_block(&ctx)?;
         let addr = self.buf.append(&em.bytes).ok_or(CompileError::BufferFull)?;
@@ -252,6 +290,10 @@ impl Backend for X86_64 {
             let disp = to.entry as i64 - (*rel as i64 + 4);
             self.buf.patch_u32(*rel, disp as i32 as u32);
         }
+    }
+
+    fn set_hot_globals(&mut self, hot: &[u32]) {
+        self.hot = hot.to_vec();
     }
 
     fn note_target(&mut self, pc: u64, code: &X86Code) {
@@ -301,8 +343,11 @@ impl Backend for X86_64 {
         // SAFETY: the trampoline saves callee-saved registers, runs blocks
         // that only touch the CPU state, guest memory (bounds-checked, with
         // faults caught by `fault`) and helpers, and returns an exit word.
+        let Some(entry) = self.entry else {
+            unreachable!("exec before any compile");
+        };
         let word = unsafe {
-            (self.entry)(
+            (entry)(
                 env,
                 code.entry,
                 mem.base,

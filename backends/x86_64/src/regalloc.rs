@@ -12,7 +12,10 @@
 //! Pinned: `rbp` = CPU state, `r15` = guest_base, `r14` = guest memory size,
 //! `r13` = guest instruction counter (kept in a register so that counting
 //! adds no memory dependency between chained blocks), `r11` = emission
-//! scratch. The other ten registers are allocatable.
+//! scratch. Up to four of the frontend's hottest globals live in `rbx`,
+//! `r12`, `rsi`, `rdi` across blocks ("pinned": loaded by the entry
+//! trampoline, stored by the epilogue and around helper calls, never
+//! spilled). The remaining registers are allocated per block.
 
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynasmApi, VecAssembler};
@@ -36,6 +39,11 @@ pub const R12: u8 = 12;
 /// Preference order: callee-saved first, so cached globals survive helper
 /// calls; rax/rdx/rcx last, since division and calls want them.
 const ALLOC_ORDER: [u8; 10] = [RBX, R12, RSI, RDI, R8, R9, R10, RAX, RDX, RCX];
+/// Registers that may hold pinned globals, in order. Never rax/rcx/rdx
+/// (fixed operands, and the fault handler's exit word is in rax). At least
+/// six registers stay allocatable: the widest instruction (movcond) needs
+/// five.
+pub const PIN_REGS: [u8; 4] = [RBX, R12, RSI, RDI];
 /// Registers a helper call clobbers (the SysV ABI's caller-saved set).
 pub const CALLER_SAVED: [u8; 9] = [RAX, RCX, RDX, RSI, RDI, R8, R9, R10, R11];
 
@@ -55,6 +63,8 @@ pub struct Regs {
     last_use: Vec<u32>,
     /// Registers the current instruction has claimed.
     locked: u16,
+    /// Registers holding pinned globals (never allocated or spilled).
+    pinned_mask: u16,
     /// Index of the instruction being emitted.
     pub cur: u32,
 }
@@ -62,7 +72,7 @@ pub struct Regs {
 impl Regs {
     /// Sets up homes: globals at their offsets, locals in the scratch area
     /// from `locals_base`. Returns the bytes of scratch the locals need.
-    pub fn new(block: &Block, locals_base: usize) -> (Regs, usize) {
+    pub fn new(block: &Block, locals_base: usize, pins: &[(u32, u8)]) -> (Regs, usize) {
         let n = block.temps.len();
         let mut home = vec![0i32; n];
         let mut next = locals_base;
@@ -107,10 +117,19 @@ impl Regs {
                 }
             }
         }
+        let mut reg_temp = [NONE; 16];
+        let mut temp_reg = vec![NO_REG; n];
+        let mut pinned_mask = 0u16;
+        for &(g, r) in pins {
+            reg_temp[r as usize] = g;
+            temp_reg[g as usize] = r;
+            pinned_mask |= 1 << r;
+        }
         (
             Regs {
-                reg_temp: [NONE; 16],
-                temp_reg: vec![NO_REG; n],
+                reg_temp,
+                temp_reg,
+                pinned_mask,
                 dirty: vec![false; n],
                 home,
                 kind: block.temps.iter().map(|t| t.kind).collect(),
@@ -121,6 +140,18 @@ impl Regs {
             },
             next - locals_base,
         )
+    }
+
+    /// The host register `t` lives in for good, if it is a pinned global.
+    pub fn pinned(&self, t: u32) -> Option<u8> {
+        self.reg_of(t).filter(|r| self.pinned_mask & (1 << r) != 0)
+    }
+
+    /// The pinned (global temp, register) pairs.
+    pub fn pins(&self) -> impl Iterator<Item = (u32, u8)> + '_ {
+        (0..16u8)
+            .filter(|r| self.pinned_mask & (1 << r) != 0)
+            .map(|r| (self.reg_temp[r as usize], r))
     }
 
     pub fn is_global(&self, t: u32) -> bool {
@@ -177,7 +208,7 @@ impl Regs {
     /// Writes `r`'s temp back if needed and forgets the association.
     fn spill(&mut self, asm: &mut Asm, r: u8) {
         let t = self.reg_temp[r as usize];
-        if t == NONE {
+        if t == NONE || self.pinned_mask & (1 << r) != 0 {
             return;
         }
         if self.dirty[t as usize] && self.needed(t) {
@@ -191,8 +222,9 @@ impl Regs {
     /// A free register not locked by the current instruction, evicting one
     /// if needed (preferring clean values, then values dead after now).
     pub fn alloc(&mut self, asm: &mut Asm) -> u8 {
+        let unavailable = self.locked | self.pinned_mask;
         for &r in &ALLOC_ORDER {
-            if self.locked & (1 << r) == 0 && self.reg_temp[r as usize] == NONE {
+            if unavailable & (1 << r) == 0 && self.reg_temp[r as usize] == NONE {
                 self.lock(r);
                 return r;
             }
@@ -200,7 +232,7 @@ impl Regs {
         let mut best = None;
         let mut best_cost = u32::MAX;
         for &r in &ALLOC_ORDER {
-            if self.locked & (1 << r) != 0 {
+            if unavailable & (1 << r) != 0 {
                 continue;
             }
             let t = self.reg_temp[r as usize];
@@ -264,8 +296,16 @@ impl Regs {
         self.temp_reg[t as usize] = r;
     }
 
-    /// Records that `r` now holds the new value of `t`.
-    pub fn define(&mut self, t: u32, r: u8) {
+    /// Records that `r` now holds the new value of `t` (a pinned global's
+    /// value is moved into its own register).
+    pub fn define(&mut self, asm: &mut Asm, t: u32, r: u8) {
+        if let Some(p) = self.pinned(t) {
+            if p != r {
+                dynasm!(asm ; .arch x64 ; mov Rq(p), Rq(r));
+            }
+            self.lock(p);
+            return;
+        }
         self.bind(t, r);
         self.dirty[t as usize] = true;
         self.lock(r);
@@ -309,7 +349,7 @@ impl Regs {
     pub fn sync(&mut self, asm: &mut Asm, locals: bool) {
         for r in 0..16u8 {
             let t = self.reg_temp[r as usize];
-            if t == NONE || !self.dirty[t as usize] {
+            if t == NONE || !self.dirty[t as usize] || self.pinned_mask & (1 << r) != 0 {
                 continue;
             }
             let global = self.is_global(t);
@@ -323,6 +363,12 @@ impl Regs {
     /// Writes back one global's slot if cached dirty, and forgets it when
     /// `forget` (the CPU state is about to change underneath it).
     pub fn sync_global_at(&mut self, asm: &mut Asm, t: u32, forget: bool) {
+        if let Some(r) = self.pinned(t) {
+            // Pinned: the slot is made current; a store to it is reloaded
+            // by the caller (`reload_pinned`).
+            self.store_home(asm, t, r);
+            return;
+        }
         if let Some(r) = self.reg_of(t) {
             if self.dirty[t as usize] {
                 self.store_home(asm, t, r);
@@ -346,9 +392,28 @@ impl Regs {
         }
     }
 
+    /// Writes every pinned global to its slot (before a helper call or
+    /// anything else that reads the CPU state).
+    pub fn store_pinned(&mut self, asm: &mut Asm) {
+        for (t, r) in self.pins().collect::<Vec<_>>() {
+            self.store_home(asm, t, r);
+        }
+    }
+
+    /// Reloads pinned globals from their slots (after a helper call).
+    pub fn reload_pinned(&mut self, asm: &mut Asm) {
+        for (t, r) in self.pins().collect::<Vec<_>>() {
+            let off = self.home[t as usize];
+            dynasm!(asm ; .arch x64 ; mov Rq(r), QWORD [rbp + off]);
+        }
+    }
+
     /// Forgets `t`'s register without writing it back (its home is about
-    /// to be overwritten directly).
+    /// to be overwritten directly). Pinned globals are never forgotten.
     pub fn discard(&mut self, t: u32) {
+        if self.pinned(t).is_some() {
+            return;
+        }
         if let Some(r) = self.reg_of(t) {
             self.reg_temp[r as usize] = NONE;
             self.temp_reg[t as usize] = NO_REG;
@@ -360,7 +425,7 @@ impl Regs {
     pub fn forget_all(&mut self) {
         for r in 0..16 {
             let t = self.reg_temp[r];
-            if t != NONE {
+            if t != NONE && self.pinned_mask & (1 << r) == 0 {
                 self.temp_reg[t as usize] = NO_REG;
                 self.dirty[t as usize] = false;
                 self.reg_temp[r] = NONE;
@@ -373,7 +438,7 @@ impl Regs {
     pub fn forget_globals(&mut self) {
         for r in 0..16 {
             let t = self.reg_temp[r];
-            if t != NONE && self.is_global(t) {
+            if t != NONE && self.is_global(t) && self.pinned_mask & (1 << r) == 0 {
                 self.temp_reg[t as usize] = NO_REG;
                 self.reg_temp[r] = NONE;
             }

@@ -71,6 +71,20 @@ impl Frontend for Riscv64Frontend {
         translate::translate(fetch, pc, max_insns)
     }
 
+    /// GCC hands out a5, a4, a3 … first for temporaries and keeps results in
+    /// a0; sp and s0 carry every frame. Hottest first.
+    fn hot_globals(&self) -> &'static [u32] {
+        const HOT: [u32; 6] = [
+            cpu::gpr_global(15) as u32,
+            cpu::gpr_global(14) as u32,
+            cpu::gpr_global(10) as u32,
+            cpu::gpr_global(13) as u32,
+            cpu::gpr_global(2) as u32,
+            cpu::gpr_global(8) as u32,
+        ];
+        &HOT
+    }
+
     fn disas(&self, fetch: &dyn CodeFetch, pc: u64) -> Option<(String, u32)> {
         let mut b = [0u8; 4];
         if !fetch.fetch(pc, &mut b[..2]) {
