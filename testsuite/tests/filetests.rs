@@ -43,7 +43,7 @@ fn interp_runner(block: &Block, case: &RunCase) -> Result<Vec<u64>, String> {
 
 /// The directories, each one `#[test]` below.
 const DIRS: &[&str] = &[
-    "copyprop", "dce", "envopt", "fold", "optimize", "print", "run", "verify",
+    "copyprop", "dce", "envopt", "fold", "optimize", "print", "run", "sext", "verify",
 ];
 
 fn root() -> PathBuf {
@@ -101,6 +101,10 @@ fn print() {
 #[test]
 fn run_files() {
     run("run");
+}
+#[test]
+fn sext() {
+    run("sext");
 }
 #[test]
 fn verify() {

@@ -494,7 +494,13 @@ impl Emitter<'_, '_> {
                 self.regs.define(&mut self.asm, d, rd);
             }
             _ => {
-                let rd = self.regs.output(&mut self.asm, d);
+                // Every form below reads its source before writing its
+                // destination, so the two may be one register.
+                let rd = if a == d || self.regs.dies_here(ra) {
+                    ra
+                } else {
+                    self.regs.output(&mut self.asm, d)
+                };
                 match (inst.opc, ty) {
                     (Clz, Type::I64) => asm!(self.asm; lzcnt Rq(rd), Rq(ra)),
                     (Clz, Type::I32) => asm!(self.asm; lzcnt Rd(rd), Rd(ra)),
@@ -524,12 +530,27 @@ impl Emitter<'_, '_> {
         let (pos, len) = (inst.consts[0] as u32, inst.consts[1] as u32);
         let bits = ty.bits();
         let ra = self.regs.input(&mut self.asm, a);
+        let signed = inst.opc == Opcode::SExtract;
+        // Unsigned fields ending at bit 31: a 32-bit move clears the top,
+        // one 32-bit shift does the rest (`srliw`-style extracts).
+        if !signed && pos + len == 32 {
+            let rd = if a == d || self.regs.dies_here(ra) {
+                ra
+            } else {
+                self.regs.output(&mut self.asm, d)
+            };
+            asm!(self.asm; mov Rd(rd), Rd(ra));
+            if pos != 0 {
+                asm!(self.asm; shr Rd(rd), pos as i8);
+            }
+            self.regs.define(&mut self.asm, d, rd);
+            return;
+        }
         let rd = self.dest_from(d, a, ra, ty);
         // Move the field to the top, then shift it down (logically or
         // arithmetically): two shifts, any field.
         let up = (bits - pos - len) as i8;
         let down = (bits - len) as i8;
-        let signed = inst.opc == Opcode::SExtract;
         match ty {
             Type::I64 => {
                 if up != 0 {
@@ -816,7 +837,12 @@ impl Emitter<'_, '_> {
         let be = mop.big_endian();
         if load {
             let d = self.t(inst.out());
-            let rd = self.regs.output(&mut self.asm, d);
+            // The address is consumed by the load, so a pinned destination
+            // is written directly, even when it is also the address.
+            let rd = match self.regs.pinned(d) {
+                Some(p) => p,
+                None => self.regs.output(&mut self.asm, d),
+            };
             self.add_site(access);
             match (mop.size_log2(), mop.signed() && !be, ty) {
                 (0, false, _) => asm!(self.asm; movzx Rd(rd), BYTE [r15 + Rq(ra)]),

@@ -1,14 +1,16 @@
 //! The optimiser: small passes over one block, run on every translated block.
 //!
 //! ```text
-//!  copyprop ─► fold ─► envopt ─► copyprop ─► fold ─► dce
+//!  copyprop ─► fold ─► envopt ─► copyprop ─► fold ─► sext ─► copyprop ─► dce
 //! ```
 //!
 //! Copy propagation first exposes `x - x`-style identities to folding;
 //! folding (constants, algebraic laws, branch folding) and `envopt`
 //! (CPU-state load forwarding) leave copies behind, which the second copy
 //! propagation forwards, exposing more folds; dead-code elimination then
-//! deletes what nobody reads and what no path reaches.
+//! deletes what nobody reads and what no path reaches. `sext` drops
+//! sign extensions of values already sign-extended (their copies are
+//! forwarded by the last copy propagation).
 //!
 //! Every pass is linear in the block, allocates a few tables per block and
 //! nothing per op, and rewrites in place (ops are only replaced or deleted,
@@ -23,6 +25,7 @@ pub mod copyprop;
 pub mod dce;
 pub mod envopt;
 pub mod fold;
+pub mod sext;
 
 #[cfg(test)]
 pub(crate) mod testgen;
@@ -41,6 +44,8 @@ pub const PASSES: &[(&str, Pass)] = &[
     ("envopt", envopt::envopt),
     ("copyprop", copyprop::copyprop),
     ("fold", fold::fold),
+    ("sext", sext::sext),
+    ("copyprop", copyprop::copyprop),
     ("dce", dce::dce),
 ];
 
