@@ -145,10 +145,9 @@ pub trait Backend {
     /// Forgets every compiled block (the runtime drops them all).
     fn flush(&mut self) {}
 
-    /// The frontend's hottest globals (indices into the block's globals,
-    /// hottest first), which a JIT may keep in host registers across
-    /// blocks. Called once, before the first `compile`.
-    fn set_hot_globals(&mut self, _hot: &[u32]) {}
+    /// What the frontend tells backends about its globals. Called once,
+    /// before the first `compile`.
+    fn set_hints(&mut self, _hints: &FrontendHints<'_>) {}
 
     /// Host code of a compiled block as text, for `-d out_asm`; `None` for
     /// backends that produce no host code.
@@ -163,6 +162,19 @@ pub trait Backend {
     /// from, followed by [`ENV_SCRATCH_BYTES`] of scratch, 16-byte aligned;
     /// `mem` must describe a live guest memory mapping.
     unsafe fn exec(&mut self, code: &Self::Code, env: *mut u8, mem: &GuestMemView) -> TbExit;
+}
+
+/// Facts about a frontend's globals that let a JIT do better.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct FrontendHints<'a> {
+    /// Globals worth keeping in host registers across blocks (indices,
+    /// hottest first).
+    pub hot_globals: &'a [u32],
+    /// Byte offset of the guest pc in the CPU state. Translated code and
+    /// helpers never read the pc from the CPU state: it is current only
+    /// when a block returns to the runtime, so a backend may defer a
+    /// constant pc store before `goto_tb` to the exit path that returns.
+    pub pc_offset: Option<usize>,
 }
 
 /// Where a frontend reads guest code from.

@@ -13,8 +13,8 @@
 use std::time::{Duration, Instant};
 
 use polyvm_ir::abi::{
-    scratch_offset, Access, Backend, CodeFetch, CompileError, FaultKind, Frontend, GuestFault,
-    GuestMemView, TbExit, ENV_SCRATCH_BYTES, PAGE_EXEC, SCRATCH_ICOUNT,
+    scratch_offset, Access, Backend, CodeFetch, CompileError, FaultKind, Frontend, FrontendHints,
+    GuestFault, GuestMemView, TbExit, ENV_SCRATCH_BYTES, PAGE_EXEC, SCRATCH_ICOUNT,
 };
 
 use crate::log::Log;
@@ -145,7 +145,10 @@ pub struct ExecError {
 impl<F: Frontend, B: Backend> Executor<F, B> {
     pub fn new(frontend: F, mut backend: B, opts: ExecOptions) -> Self {
         let env = EnvBox::new(frontend.env_size());
-        backend.set_hot_globals(frontend.hot_globals());
+        backend.set_hints(&FrontendHints {
+            hot_globals: frontend.hot_globals(),
+            pc_offset: Some(frontend.pc_offset()),
+        });
         Executor {
             frontend,
             backend,

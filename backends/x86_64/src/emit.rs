@@ -55,6 +55,9 @@ pub struct Ctx<'a> {
     pub scratch_room: usize,
     /// Globals living in host registers across blocks: (global, register).
     pub pins: &'a [(u32, u8)],
+    /// The guest pc's global, whose constant stores before `goto_tb` are
+    /// deferred to the unlinked exit (see `FrontendHints::pc_offset`).
+    pub pc_global: Option<u32>,
 }
 
 fn cc_code(c: Cond) -> u8 {
@@ -108,6 +111,7 @@ pub fn emit_block(ctx: &Ctx<'_>) -> Result<Emitted, CompileError> {
         stubs: Vec::new(),
         sites: Vec::new(),
         goto_tb_fixups: Vec::new(),
+        pending_pc: None,
         guest_pc: block.guest_pc,
         epilogue,
     };
@@ -128,6 +132,7 @@ pub fn emit_block(ctx: &Ctx<'_>) -> Result<Emitted, CompileError> {
         e.regs.free_dead();
     }
     // Falling off the end returns to the runtime (the verifier forbids it).
+    e.flush_pending_pc();
     e.regs.sync(&mut e.asm, false);
     asm!(e.asm; xor eax, eax; jmp =>e.epilogue);
     e.finish()
@@ -140,8 +145,10 @@ struct Emitter<'a, 'b> {
     labels: Vec<DynamicLabel>,
     stubs: Vec<FaultStub>,
     sites: Vec<Site>,
-    /// (slot, offset of the rel32, stub label)
-    goto_tb_fixups: Vec<(usize, usize, DynamicLabel)>,
+    /// (slot, offset of the rel32, stub label, pc the stub stores)
+    goto_tb_fixups: Vec<(usize, usize, DynamicLabel, Option<i32>)>,
+    /// A constant pc store not emitted yet (it only matters on exits).
+    pending_pc: Option<i32>,
     guest_pc: u64,
     epilogue: DynamicLabel,
 }
@@ -167,8 +174,18 @@ impl Emitter<'_, '_> {
         (d, ra, rb)
     }
 
+    fn flush_pending_pc(&mut self) {
+        if let (Some(i), Some(g)) = (self.pending_pc.take(), self.ctx.pc_global) {
+            let home = self.regs.home(g);
+            asm!(self.asm; mov QWORD [rbp + home], i);
+        }
+    }
+
     fn inst(&mut self, inst: &Inst) -> Result<(), CompileError> {
         use Opcode::*;
+        if !matches!(inst.opc, GotoTb | InsnStart) {
+            self.flush_pending_pc();
+        }
         match inst.opc {
             Mov => self.emit_mov(inst),
             Add | Sub | And | Or | Xor | Mul => self.emit_alu(inst),
@@ -229,7 +246,16 @@ impl Emitter<'_, '_> {
                 load_imm(&mut self.asm, p, v);
                 return;
             }
-            // A constant into a global (the pc before an exit): one store.
+            // The pc before `goto_tb`: stored only if the exit is not linked.
+            if let (Some(g), Type::I64, Some(i)) = (self.ctx.pc_global, inst.ty, imm32(inst.ty, v))
+            {
+                if g == d && self.regs.pinned(d).is_none() {
+                    self.regs.discard(d);
+                    self.pending_pc = Some(i);
+                    return;
+                }
+            }
+            // A constant into a global: one store.
             // (i64 only: the store sign-extends, i32 slots are zero-extended.)
             if let (true, Type::I64, Some(i)) = (self.regs.is_global(d), inst.ty, imm32(inst.ty, v))
             {
@@ -954,7 +980,8 @@ impl Emitter<'_, '_> {
         self.asm.push(0xe9);
         let rel = self.asm.offset().0;
         self.asm.extend([0, 0, 0, 0]);
-        self.goto_tb_fixups.push((slot, rel, stub));
+        let pc = self.pending_pc.take();
+        self.goto_tb_fixups.push((slot, rel, stub, pc));
     }
 
     fn emit_goto_ptr(&mut self, inst: &Inst) {
@@ -988,9 +1015,13 @@ impl Emitter<'_, '_> {
         let w_next = self.ctx.scratch + (W_NEXT_PC * 8) as i32;
         let fixups = std::mem::take(&mut self.goto_tb_fixups);
         let mut stub_offsets = Vec::new();
-        for &(slot, _, stub) in &fixups {
+        for &(slot, _, stub, pc) in &fixups {
             asm!(self.asm; =>stub);
             stub_offsets.push(self.asm.offset().0);
+            if let (Some(i), Some(g)) = (pc, self.ctx.pc_global) {
+                let home = self.regs.home(g);
+                asm!(self.asm; mov QWORD [rbp + home], i);
+            }
             let word = EXIT_KIND_GOTO_TB as i32 | (slot as i32) << 2;
             let tag = self.ctx.tag as i32;
             asm!(self.asm
@@ -1025,7 +1056,7 @@ impl Emitter<'_, '_> {
         // Point each goto_tb jump at its stub.
         let mut goto_tb = [None, None];
         let mut bytes = bytes;
-        for (i, &(slot, rel, _)) in fixups.iter().enumerate() {
+        for (i, &(slot, rel, _, _)) in fixups.iter().enumerate() {
             let stub = stub_offsets[i];
             let disp = (stub as i64 - (rel as i64 + 4)) as i32;
             bytes[rel..rel + 4].copy_from_slice(&disp.to_le_bytes());

@@ -107,7 +107,10 @@ fn both(block: &Block, regs: &[u64]) -> (Vec<u64>, TbExit) {
     let (ir, ie, im) = run_on(&mut Interp, block, regs);
     for hot in [&[][..], &[1, 2, 5, 0, 7][..]] {
         let mut jit = X86_64::new(4).expect("host supports the JIT");
-        jit.set_hot_globals(hot);
+        jit.set_hints(&polyvm_ir::abi::FrontendHints {
+            hot_globals: hot,
+            pc_offset: None,
+        });
         let (jr, je, jm) = run_on(&mut jit, block, regs);
         assert_eq!(jr, ir, "registers differ (pinned {hot:?})\n{block}");
         assert_eq!(je, ie, "exits differ (pinned {hot:?})\n{block}");
@@ -263,6 +266,7 @@ fn emitted_forms_disassemble_as_intended() {
         first_site: 0,
         scratch_room: 4096,
         pins: &[],
+        pc_global: None,
     };
     let em = crate::emit::emit_block(&ctx).unwrap();
     let text = disasm(&em.bytes, ctx.base as u64);

@@ -10,7 +10,7 @@
 //! Faults anywhere else go to the handler that was installed before ours
 //! (or the default action, which ends the process as usual).
 
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::cell::Cell;
 use std::sync::Once;
 
 use polyvm_ir::abi::Access;
@@ -38,8 +38,19 @@ pub struct Active {
     pub scratch: *mut u64,
 }
 
-/// The vCPU running native code on this process (one at a time for now).
-pub static ACTIVE: AtomicPtr<Active> = AtomicPtr::new(std::ptr::null_mut());
+thread_local! {
+    /// The native code running on this thread, if any. Thread-local: a
+    /// fault is delivered to the thread that caused it, and several threads
+    /// (vCPUs, tests) may run native code at once. Const-initialised and
+    /// without a destructor, so reading it in the handler neither allocates
+    /// nor registers anything.
+    static ACTIVE: Cell<*mut Active> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+/// Publishes (or, with null, withdraws) this thread's running code.
+pub fn set_active(a: *mut Active) {
+    ACTIVE.with(|c| c.set(a));
+}
 
 /// Scratch word indices (after the instruction counter at 0).
 pub const W_SAVED_RSP: usize = 1;
@@ -90,7 +101,7 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
         let uc = ctx as *mut libc::ucontext_t;
         let gregs = &mut (*uc).uc_mcontext.gregs;
         let rip = gregs[libc::REG_RIP as usize] as usize;
-        let active = ACTIVE.load(Ordering::Relaxed);
+        let active = ACTIVE.with(|c| c.get());
         if !active.is_null() {
             let a = &*active;
             if rip >= a.code_start && rip < a.code_end {

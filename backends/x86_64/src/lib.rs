@@ -31,8 +31,8 @@ mod regalloc;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 
 use polyvm_ir::abi::{
-    scratch_offset, Backend, CompileError, FaultKind, GuestFault, GuestMemView, TbExit,
-    ENV_SCRATCH_BYTES, SCRATCH_RESERVED,
+    scratch_offset, Backend, CompileError, FaultKind, FrontendHints, GuestFault, GuestMemView,
+    TbExit, ENV_SCRATCH_BYTES, SCRATCH_RESERVED,
 };
 use polyvm_ir::Block;
 
@@ -118,6 +118,8 @@ pub struct X86_64 {
     hot: Vec<u32>,
     /// Globals kept in host registers across blocks: (global, register).
     pins: Vec<(u32, u8)>,
+    /// The guest pc's offset in the CPU state, if the frontend said.
+    pc_offset: Option<usize>,
 }
 
 /// Default code buffer size (`-accel tcg,tb-size=MiB`).
@@ -158,6 +160,7 @@ impl X86_64 {
             sites: Vec::new(),
             hot: Vec::new(),
             pins: Vec::new(),
+            pc_offset: None,
         })
     }
 
@@ -269,6 +272,13 @@ impl Backend for X86_64 {
             first_site: self.sites.len(),
             scratch_room: ENV_SCRATCH_BYTES - SCRATCH_RESERVED,
             pins: &self.pins,
+            pc_global: self.pc_offset.and_then(|off| {
+                block
+                    .globals
+                    .iter()
+                    .position(|g| g.offset as usize == off)
+                    .map(|g| g as u32)
+            }),
         };
         let em = emit::emit_block(&ctx)?;
         let addr = self.buf.append(&em.bytes).ok_or(CompileError::BufferFull)?;
@@ -292,8 +302,9 @@ impl Backend for X86_64 {
         }
     }
 
-    fn set_hot_globals(&mut self, hot: &[u32]) {
-        self.hot = hot.to_vec();
+    fn set_hints(&mut self, hints: &FrontendHints<'_>) {
+        self.hot = hints.hot_globals.to_vec();
+        self.pc_offset = hints.pc_offset;
     }
 
     fn note_target(&mut self, pc: u64, code: &X86Code) {
@@ -339,7 +350,7 @@ impl Backend for X86_64 {
             guest_base: mem.base as usize,
             scratch,
         };
-        fault::ACTIVE.store(&mut active, std::sync::atomic::Ordering::Relaxed);
+        fault::set_active(&mut active);
         // SAFETY: the trampoline saves callee-saved registers, runs blocks
         // that only touch the CPU state, guest memory (bounds-checked, with
         // faults caught by `fault`) and helpers, and returns an exit word.
@@ -355,7 +366,7 @@ impl Backend for X86_64 {
                 scratch.add(fault::W_SAVED_RSP),
             )
         };
-        fault::ACTIVE.store(std::ptr::null_mut(), std::sync::atomic::Ordering::Relaxed);
+        fault::set_active(std::ptr::null_mut());
         // SAFETY: the scratch words are inside the CPU state allocation.
         let w = |i: usize| unsafe { *scratch.add(i) };
         match word & 3 {
