@@ -140,7 +140,7 @@ pub fn emit_block(ctx: &Ctx<'_>) -> Result<Emitted, CompileError> {
 
 struct Emitter<'a, 'b> {
     asm: Asm,
-    regs: Regs,
+    regs: Regs<'b>,
     ctx: &'a Ctx<'b>,
     labels: Vec<DynamicLabel>,
     stubs: Vec<FaultStub>,

@@ -20,7 +20,7 @@
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynasmApi, VecAssembler};
 
-use polyvm_ir::{Block, Opcode, TempKind, Type};
+use polyvm_ir::{Block, Opcode, TempInfo, TempKind, Type};
 
 pub type Asm = VecAssembler<X64Relocation>;
 
@@ -51,14 +51,14 @@ const NONE: u32 = u32::MAX;
 const NO_REG: u8 = 0xff;
 
 /// The allocator's state for one block.
-pub struct Regs {
+pub struct Regs<'a> {
     reg_temp: [u32; 16],
     temp_reg: Vec<u8>,
     dirty: Vec<bool>,
     /// rbp-relative home of each temp (constants: unused).
     home: Vec<i32>,
-    kind: Vec<TempKind>,
-    ty: Vec<Type>,
+    /// The block's temps (kinds and types), borrowed, not copied.
+    temps: &'a [TempInfo],
     /// Index of the last instruction that reads each temp.
     last_use: Vec<u32>,
     /// Registers the current instruction has claimed.
@@ -69,10 +69,10 @@ pub struct Regs {
     pub cur: u32,
 }
 
-impl Regs {
+impl<'a> Regs<'a> {
     /// Sets up homes: globals at their offsets, locals in the scratch area
     /// from `locals_base`. Returns the bytes of scratch the locals need.
-    pub fn new(block: &Block, locals_base: usize, pins: &[(u32, u8)]) -> (Regs, usize) {
+    pub fn new(block: &'a Block, locals_base: usize, pins: &[(u32, u8)]) -> (Regs<'a>, usize) {
         let n = block.temps.len();
         let mut home = vec![0i32; n];
         let mut next = locals_base;
@@ -132,8 +132,7 @@ impl Regs {
                 pinned_mask,
                 dirty: vec![false; n],
                 home,
-                kind: block.temps.iter().map(|t| t.kind).collect(),
-                ty: block.temps.iter().map(|t| t.ty).collect(),
+                temps: &block.temps,
                 last_use,
                 locked: 0,
                 cur: 0,
@@ -155,11 +154,11 @@ impl Regs {
     }
 
     pub fn is_global(&self, t: u32) -> bool {
-        matches!(self.kind[t as usize], TempKind::Global(_))
+        matches!(self.temps[t as usize].kind, TempKind::Global(_))
     }
 
     pub fn const_of(&self, t: u32) -> Option<u64> {
-        match self.kind[t as usize] {
+        match self.temps[t as usize].kind {
             TempKind::Const(v) => Some(v),
             _ => None,
         }
@@ -198,7 +197,7 @@ impl Regs {
 
     fn store_home(&self, asm: &mut Asm, t: u32, r: u8) {
         let off = self.home[t as usize];
-        match self.ty[t as usize] {
+        match self.temps[t as usize].ty {
             // i32 values are kept zero-extended, so a 64-bit store keeps
             // the whole 8-byte slot consistent.
             Type::I32 | Type::I64 => dynasm!(asm ; .arch x64 ; mov QWORD [rbp + off], Rq(r)),

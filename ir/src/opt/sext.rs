@@ -15,15 +15,32 @@
 //! - `extract` of fewer than 32 bits, `sextract` of at most 32 bits;
 //! - `mov` of a sext32 value.
 //!
+//! It also recognises the shift-pair idiom for extension that RISC-V
+//! compilers use for `zext.w`/`sext.w` into another register:
+//! `shl t, a, 32; shr d, t, 32` is `ext32u d, a` and with `sar` it is
+//! `ext32s d, a` — provided `a` was not written in between. The `shl`
+//! then usually dies (dead-code elimination removes it).
+//!
 //! Facts reset at labels, and about globals at calls that write them.
 
 use super::{Epochs, Stamp};
 use crate::{Block, Inst, MemOp, Opcode, TempKind, Type};
 
+/// `t = shl a, 32`, recorded for the shift-pair idiom.
+#[derive(Copy, Clone)]
+struct ShlBy32 {
+    src: crate::Temp,
+    src_version: u32,
+    stamp: Stamp,
+}
+
 pub fn sext(b: &mut Block) {
     let mut ep = Epochs::new();
     // When each temp was last proved sext32 (a stale stamp means unknown).
     let mut known: Vec<Option<Stamp>> = vec![None; b.temps.len()];
+    // Writes to each temp so far, and which temps hold `shl a, 32`.
+    let mut version = vec![0u32; b.temps.len()];
+    let mut shl32: Vec<Option<ShlBy32>> = vec![None; b.temps.len()];
     let nglobals = b.globals.len();
     for i in 0..b.insts.len() {
         let inst = b.insts[i];
@@ -34,6 +51,27 @@ pub fn sext(b: &mut Block) {
                 _ => known[t.index()].is_some_and(|s| ep.holds(s, t.index() < nglobals)),
             }
         };
+        let const_32 = |t: crate::Temp| b.temps[t.index()].kind == TempKind::Const(32);
+        // (x << 32) >> 32 is a 32-bit extension of x, if x is unchanged.
+        let mut inst = inst;
+        if inst.ty == Type::I64
+            && matches!(inst.opc, Opcode::Shr | Opcode::Sar)
+            && const_32(inst.input(1))
+        {
+            let t = inst.input(0);
+            if let Some(p) = shl32[t.index()] {
+                let about_globals = t.index() < nglobals || p.src.index() < nglobals;
+                if ep.holds(p.stamp, about_globals) && version[p.src.index()] == p.src_version {
+                    let opc = if inst.opc == Opcode::Shr {
+                        Opcode::Ext32U
+                    } else {
+                        Opcode::Ext32S
+                    };
+                    inst = Inst::new(opc, Type::I64, &[inst.out()], &[p.src], &[]);
+                    b.insts[i] = inst;
+                }
+            }
+        }
         let proven = inst.nout == 1 && inst.ty == Type::I64 && {
             match inst.opc {
                 Opcode::Ext32S => {
@@ -65,6 +103,19 @@ pub fn sext(b: &mut Block) {
         // Every output is redefined here: record or forget.
         for &o in inst.outs() {
             known[o.index()] = None;
+            shl32[o.index()] = None;
+            version[o.index()] = version[o.index()].wrapping_add(1);
+        }
+        if inst.opc == Opcode::Shl && inst.ty == Type::I64 && const_32(inst.input(1)) {
+            let src = inst.input(0);
+            // `shl a, a, 32` destroys its own source: nothing to record.
+            if src != inst.out() {
+                shl32[inst.out().index()] = Some(ShlBy32 {
+                    src,
+                    src_version: version[src.index()],
+                    stamp: ep.stamp(),
+                });
+            }
         }
         if proven {
             known[inst.out().index()] = Some(ep.stamp());
