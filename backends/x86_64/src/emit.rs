@@ -521,8 +521,11 @@ impl Emitter<'_, '_> {
             }
             _ => {
                 // Every form below reads its source before writing its
-                // destination, so the two may be one register.
-                let rd = if a == d || self.regs.dies_here(ra) {
+                // destination, so the two may be one register; a pinned
+                // destination is written directly.
+                let rd = if let Some(p) = self.regs.pinned(d) {
+                    p
+                } else if a == d || self.regs.dies_here(ra) {
                     ra
                 } else {
                     self.regs.output(&mut self.asm, d)
