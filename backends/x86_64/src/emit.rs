@@ -101,7 +101,10 @@ pub fn emit_block(ctx: &Ctx<'_>) -> Result<Emitted, CompileError> {
             return Err(CompileError::UnboundHelper(h.name.to_string()));
         }
     }
-    let mut asm = Asm::new(ctx.base);
+    // Sized for the common case so that assembling does not reallocate:
+    // about 12 bytes of host code per IR instruction, a few labels each.
+    let n = block.insts.len();
+    let mut asm = Asm::new_with_capacity(ctx.base, 64 + 12 * n, 0, 1, 8 + n / 2, 1, 8 + n / 2);
     let epilogue = asm.new_dynamic_label();
     let mut e = Emitter {
         asm,
@@ -694,16 +697,24 @@ impl Emitter<'_, '_> {
         let (t, f) = (self.t(inst.input(2)), self.t(inst.input(3)));
         let rt = self.regs.input(&mut self.asm, t);
         let rf = self.regs.input(&mut self.asm, f);
-        let rd = self.regs.alloc(&mut self.asm);
+        // The result is built in r11 while up to four inputs hold registers,
+        // then the inputs are released and the result gets a register of
+        // its own: no instruction needs more than four allocatable ones.
         match cond {
-            Cond::Always => asm!(self.asm; mov Rq(rd), Rq(rt)),
-            Cond::Never => asm!(self.asm; mov Rq(rd), Rq(rf)),
+            Cond::Always => asm!(self.asm; mov r11, Rq(rt)),
+            Cond::Never => asm!(self.asm; mov r11, Rq(rf)),
             _ => {
-                asm!(self.asm; mov Rq(rd), Rq(rf));
+                asm!(self.asm; mov r11, Rq(rf));
                 self.emit_cmp(ty, a, b);
-                self.cmov(cc_code(cond), rd, rt);
+                self.cmov(cc_code(cond), R11, rt);
             }
         }
+        self.regs.unlock_all();
+        let rd = match self.regs.pinned(d) {
+            Some(p) => p,
+            None => self.regs.output(&mut self.asm, d),
+        };
+        asm!(self.asm; mov Rq(rd), r11);
         self.regs.define(&mut self.asm, d, rd);
     }
 

@@ -102,10 +102,11 @@ fn run_on<B: Backend>(b: &mut B, block: &Block, regs: &[u64]) -> (Vec<u64>, TbEx
 }
 
 /// Runs `block` on the interpreter and on the JIT, without and with
-/// pinned globals (r1, r2, r5, r0, r7 kept in host registers); all must agree.
+/// pinned globals (r1, r2, r5, r0, r7, r3 kept in host registers); all
+/// must agree.
 fn both(block: &Block, regs: &[u64]) -> (Vec<u64>, TbExit) {
     let (ir, ie, im) = run_on(&mut Interp, block, regs);
-    for hot in [&[][..], &[1, 2, 5, 0, 7][..]] {
+    for hot in [&[][..], &[1, 2, 5, 0, 7, 3][..]] {
         let mut jit = X86_64::new(4).expect("host supports the JIT");
         jit.set_hints(&polyvm_ir::abi::FrontendHints {
             hot_globals: hot,

@@ -12,8 +12,8 @@
 //! Pinned: `rbp` = CPU state, `r15` = guest_base, `r14` = guest memory size,
 //! `r13` = guest instruction counter (kept in a register so that counting
 //! adds no memory dependency between chained blocks), `r11` = emission
-//! scratch. Up to five of the frontend's hottest globals live in `rbx`,
-//! `r12`, `rsi`, `rdi`, `r8` across blocks ("pinned": loaded by the entry
+//! scratch. Up to six of the frontend's hottest globals live in `rbx`,
+//! `r12`, `rsi`, `rdi`, `r8`, `r9` across blocks ("pinned": loaded by the entry
 //! trampoline, stored by the epilogue and around helper calls, never
 //! spilled). The remaining registers are allocated per block.
 
@@ -40,10 +40,12 @@ pub const R12: u8 = 12;
 /// calls; rax/rdx/rcx last, since division and calls want them.
 const ALLOC_ORDER: [u8; 10] = [RBX, R12, RSI, RDI, R8, R9, R10, RAX, RDX, RCX];
 /// Registers that may hold pinned globals, in order. Never rax/rcx/rdx
-/// (fixed operands, and the fault handler's exit word is in rax). Five
-/// registers stay allocatable, what the widest instruction needs (movcond:
-/// four inputs and a result).
-pub const PIN_REGS: [u8; 5] = [RBX, R12, RSI, RDI, R8];
+/// (fixed operands, and the fault handler's exit word is in rax). Four
+/// registers stay allocatable (r10, rax, rdx, rcx), what the widest
+/// instructions need: div and mul-high (rax, rdx, two inputs), variable
+/// rotates (rcx, two inputs, a result), movcond (four inputs; its result is
+/// built in r11).
+pub const PIN_REGS: [u8; 6] = [RBX, R12, RSI, RDI, R8, R9];
 /// Registers a helper call clobbers (the SysV ABI's caller-saved set).
 pub const CALLER_SAVED: [u8; 9] = [RAX, RCX, RDX, RSI, RDI, R8, R9, R10, R11];
 
