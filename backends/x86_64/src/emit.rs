@@ -128,9 +128,34 @@ pub fn emit_block(ctx: &Ctx<'_>) -> Result<Emitted, CompileError> {
         asm!(e.asm; add r13, insns);
     }
 
-    for (idx, inst) in block.insts.iter().enumerate() {
+    // How many branches name each label (a conditional exit may only
+    // absorb a label nothing else jumps to).
+    let mut label_refs = vec![0u32; block.nlabels as usize];
+    for inst in &block.insts {
+        if matches!(inst.opc, Opcode::Br | Opcode::BrCond) {
+            if let Some(r) = label_refs.get_mut(inst.label().0 as usize) {
+                *r += 1;
+            }
+        }
+    }
+    let mut idx = 0;
+    while idx < block.insts.len() {
+        let inst = &block.insts[idx];
         e.regs.cur = idx as u32;
-        e.inst(inst)?;
+        let consumed = match inst.opc {
+            Opcode::BrCond => e.cond_exit(idx, &label_refs),
+            _ => None,
+        };
+        match consumed {
+            Some(k) => {
+                idx += k;
+                e.regs.cur = (idx - 1) as u32;
+            }
+            None => {
+                e.inst(inst)?;
+                idx += 1;
+            }
+        }
         e.regs.unlock_all();
         e.regs.free_dead();
     }
@@ -775,6 +800,96 @@ impl Emitter<'_, '_> {
             (Type::I32, None) => asm!(self.asm; cmp Rd(ra), Rd(rb)),
         }
         self.jcc(cc_code(cond), l);
+    }
+
+    /// One exit path `[mov pc, C;] goto_tb n` starting at `at`: its slot,
+    /// the pc constant and the index after it.
+    fn exit_path(&self, at: usize) -> Option<(usize, Option<i32>, usize)> {
+        let insts = &self.ctx.block.insts;
+        let mut i = at;
+        let mut pc = None;
+        let first = insts.get(i)?;
+        if first.opc == Opcode::Mov && first.ty == Type::I64 {
+            let g = self.ctx.pc_global?;
+            let v = self.regs.const_of(first.input(0).0)?;
+            if first.out().0 != g || self.regs.pinned(g).is_some() {
+                return None;
+            }
+            pc = Some(imm32(Type::I64, v)?);
+            i += 1;
+        }
+        let g = insts.get(i)?;
+        (g.opc == Opcode::GotoTb).then_some(((g.consts[0] & 1) as usize, pc, i + 1))
+    }
+
+    /// The frontend's conditional branch between two chainable exits,
+    ///
+    /// ```text
+    ///   brcond c, a, b, L; [mov pc, C0;] goto_tb n; set_label L; [mov pc, C1;] goto_tb m
+    /// ```
+    ///
+    /// becomes `cmp a, b; jcc rel32 (exit m); jmp rel32 (exit n)`, both
+    /// re-targeted when linked: a loop's back edge is then one conditional
+    /// jump, as in native code. Returns how many instructions it consumed.
+    fn cond_exit(&mut self, idx: usize, label_refs: &[u32]) -> Option<usize> {
+        let insts = &self.ctx.block.insts;
+        let br = &insts[idx];
+        let cond = br.cond();
+        if matches!(cond, Cond::Always | Cond::Never) {
+            return None;
+        }
+        let l = br.label().0;
+        if label_refs.get(l as usize) != Some(&1) {
+            return None;
+        }
+        let (slot_a, pc_a, next) = self.exit_path(idx + 1)?;
+        let set = insts.get(next)?;
+        if set.opc != Opcode::SetLabel || set.label().0 != l {
+            return None;
+        }
+        let (slot_b, pc_b, end) = self.exit_path(next + 1)?;
+        if slot_a == slot_b {
+            return None;
+        }
+        // A backward target (a loop's head) goes on the conditional jump,
+        // so that a linked loop iterates with one taken branch.
+        let backward =
+            |pc: Option<i32>| pc.is_some_and(|p| p as i64 as u64 <= self.ctx.block.guest_pc);
+        let (cond, (slot_a, pc_a), (slot_b, pc_b)) = if backward(pc_a) && !backward(pc_b) {
+            (cond.invert(), (slot_b, pc_b), (slot_a, pc_a))
+        } else {
+            (cond, (slot_a, pc_a), (slot_b, pc_b))
+        };
+        let ty = br.ty;
+        let (a, b) = (br.input(0).0, br.input(1).0);
+        let ra = self.regs.input(&mut self.asm, a);
+        let bimm = self.regs.const_of(b).and_then(|v| imm32(ty, v));
+        let rb = match bimm {
+            Some(_) => 0,
+            None => self.regs.input(&mut self.asm, b),
+        };
+        self.regs.sync(&mut self.asm, false);
+        match (ty, bimm) {
+            (Type::I64, Some(i)) => asm!(self.asm; cmp Rq(ra), i),
+            (Type::I32, Some(i)) => asm!(self.asm; cmp Rd(ra), i),
+            (Type::I64, None) => asm!(self.asm; cmp Rq(ra), Rq(rb)),
+            (Type::I32, None) => asm!(self.asm; cmp Rd(ra), Rd(rb)),
+        }
+        // jcc rel32 = 0F 80+cc, re-targeted like a goto_tb jump.
+        let stub = self.asm.new_dynamic_label();
+        self.asm.extend([0x0f, 0x80 | cc_code(cond)]);
+        let rel = self.asm.offset().0;
+        self.asm.extend([0, 0, 0, 0]);
+        self.goto_tb_fixups.push((slot_b, rel, stub, pc_b));
+        // The fall-through path is an ordinary goto_tb.
+        self.pending_pc = pc_a;
+        let stub = self.asm.new_dynamic_label();
+        self.asm.push(0xe9);
+        let rel = self.asm.offset().0;
+        self.asm.extend([0, 0, 0, 0]);
+        let pc = self.pending_pc.take();
+        self.goto_tb_fixups.push((slot_a, rel, stub, pc));
+        Some(end - idx)
     }
 
     fn emit_env(&mut self, inst: &Inst) {

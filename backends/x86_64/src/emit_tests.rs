@@ -425,14 +425,28 @@ fn arb_block() -> impl Strategy<Value = (Block, Vec<u64>)> {
                     o => b.binop(o, ty, d, a, c),
                 }
             }
-            if cond_exit {
-                let l = b.new_label();
-                let (r0, r1) = (b.global(0), b.global(1));
-                b.brcond(Type::I64, Cond::Ltu, r0, r1, l);
-                b.exit_tb(1);
-                b.set_label(l);
+            // Block ends: a plain exit, a conditional exit_tb, or the
+            // frontends' conditional pair of chainable exits (which the JIT
+            // turns into jcc/jmp rel32).
+            match (cond_exit, regs[7] % 3) {
+                (false, _) => b.exit_tb(2),
+                (true, 0) => {
+                    let l = b.new_label();
+                    let (r0, r1) = (b.global(0), b.global(1));
+                    b.brcond(Type::I64, Cond::Ltu, r0, r1, l);
+                    b.exit_tb(1);
+                    b.set_label(l);
+                    b.exit_tb(2);
+                }
+                (true, _) => {
+                    let l = b.new_label();
+                    let (r0, r1) = (b.global(0), b.global(1));
+                    b.brcond(Type::I64, Cond::ALL[(regs[6] % 10) as usize], r0, r1, l);
+                    b.goto_tb(0);
+                    b.set_label(l);
+                    b.goto_tb(1);
+                }
             }
-            b.exit_tb(2);
             (b.finish(), regs)
         })
 }
@@ -693,4 +707,39 @@ fn each_op_form_emits_the_expected_instructions() {
             }
         }
     }
+}
+
+#[test]
+fn conditional_exits_link_both_ways() {
+    // A: if r0 == r1 goto exit 1 else exit 0. B: exit_tb 9.
+    let mut a = Builder::new(0x1000, Type::I64, globals());
+    let (r0, r1) = (a.global(0), a.global(1));
+    let l = a.new_label();
+    a.insn_start(0x1000);
+    a.brcond(Type::I64, Cond::Eq, r0, r1, l);
+    a.goto_tb(0);
+    a.set_label(l);
+    a.goto_tb(1);
+    let a = a.finish();
+    let mut b = Builder::new(0x2000, Type::I64, globals());
+    b.insn_start(0x2000);
+    b.exit_tb(9);
+    let b = b.finish();
+    let mut jit = X86_64::new(1).unwrap();
+    let ca = jit.compile(&a, ENV, 1).unwrap();
+    let cb = jit.compile(&b, ENV, 2).unwrap();
+    let mut mem = Mem::new();
+    let view = mem.view();
+    let mut run = |jit: &mut X86_64, r0: u64, r1: u64| {
+        let mut f = frame(&[r0, r1]);
+        // SAFETY: frame and memory as in `run_on`.
+        unsafe { jit.exec(&ca, f.as_mut_ptr() as *mut u8, &view) }
+    };
+    assert_eq!(run(&mut jit, 3, 3), TbExit::GotoTb { slot: 1, tag: 1 });
+    assert_eq!(run(&mut jit, 3, 4), TbExit::GotoTb { slot: 0, tag: 1 });
+    jit.link(&ca, 1, &cb);
+    assert_eq!(run(&mut jit, 3, 3), TbExit::Exit(9));
+    assert_eq!(run(&mut jit, 3, 4), TbExit::GotoTb { slot: 0, tag: 1 });
+    jit.link(&ca, 0, &cb);
+    assert_eq!(run(&mut jit, 3, 4), TbExit::Exit(9));
 }
