@@ -730,7 +730,7 @@ fn conditional_exits_link_both_ways() {
     let cb = jit.compile(&b, ENV, 2).unwrap();
     let mut mem = Mem::new();
     let view = mem.view();
-    let mut run = |jit: &mut X86_64, r0: u64, r1: u64| {
+    let run = |jit: &mut X86_64, r0: u64, r1: u64| {
         let mut f = frame(&[r0, r1]);
         // SAFETY: frame and memory as in `run_on`.
         unsafe { jit.exec(&ca, f.as_mut_ptr() as *mut u8, &view) }
