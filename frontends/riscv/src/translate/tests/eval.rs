@@ -1,7 +1,8 @@
 //! A minimal IR evaluator for the frontend's own tests (the real executor
-//! is `polyvm-backend-interp`). It follows the op table's one-line
-//! semantics, keeps globals in the CPU state (no caching), and gives guest
-//! memory as a flat byte vector at address 0.
+//! is `polyvm-backend-interp`, which a frontend must not name). Pure ops go
+//! through `polyvm_ir::eval`, the op table's reference semantics; this file
+//! adds control flow, the CPU state (globals kept in place, no caching) and
+//! guest memory as a flat byte vector at address 0.
 
 use crate::cpu::*;
 use polyvm_ir::abi::CodeFetch;
@@ -105,55 +106,6 @@ impl Machine {
             let c0 = inst.consts[0];
             let c1 = inst.consts[1];
             let out: Option<u64> = match inst.opc {
-                Opcode::Mov => Some(ins[0]),
-                Opcode::Add => Some(ins[0].wrapping_add(ins[1])),
-                Opcode::Sub => Some(ins[0].wrapping_sub(ins[1])),
-                Opcode::Mul => Some(ins[0].wrapping_mul(ins[1])),
-                Opcode::MulSH => {
-                    Some(((ins[0] as i64 as i128 * ins[1] as i64 as i128) >> 64) as u64)
-                }
-                Opcode::MulUH => Some(((ins[0] as u128 * ins[1] as u128) >> 64) as u64),
-                Opcode::MulSUH => Some(((ins[0] as i64 as i128 * ins[1] as i128) >> 64) as u64),
-                Opcode::DivS => Some(match (ins[0] as i64, ins[1] as i64) {
-                    (_, 0) => u64::MAX,
-                    (a, b) => a.wrapping_div(b) as u64,
-                }),
-                Opcode::DivU => Some(ins[0].checked_div(ins[1]).unwrap_or(u64::MAX)),
-                Opcode::RemS => Some(match (ins[0] as i64, ins[1] as i64) {
-                    (a, 0) => a as u64,
-                    (a, b) => a.wrapping_rem(b) as u64,
-                }),
-                Opcode::RemU => Some(ins[0].checked_rem(ins[1]).unwrap_or(ins[0])),
-                Opcode::Neg => Some(ins[0].wrapping_neg()),
-                Opcode::And => Some(ins[0] & ins[1]),
-                Opcode::Or => Some(ins[0] | ins[1]),
-                Opcode::Xor => Some(ins[0] ^ ins[1]),
-                Opcode::Not => Some(!ins[0]),
-                Opcode::AndC => Some(ins[0] & !ins[1]),
-                Opcode::Shl => Some(ins[0] << (ins[1] & 63)),
-                Opcode::Shr => Some(ins[0] >> (ins[1] & 63)),
-                Opcode::Sar => Some(((ins[0] as i64) >> (ins[1] & 63)) as u64),
-                Opcode::Ext8S => Some(ins[0] as i8 as i64 as u64),
-                Opcode::Ext8U => Some(ins[0] as u8 as u64),
-                Opcode::Ext16S => Some(ins[0] as i16 as i64 as u64),
-                Opcode::Ext16U => Some(ins[0] as u16 as u64),
-                Opcode::Ext32S => Some(ins[0] as i32 as i64 as u64),
-                Opcode::Ext32U => Some(ins[0] as u32 as u64),
-                Opcode::Extract => Some((ins[0] >> c0) & mask(c1)),
-                Opcode::SExtract => {
-                    let v = (ins[0] >> c0) & mask(c1);
-                    Some(((v << (64 - c1)) as i64 >> (64 - c1)) as u64)
-                }
-                Opcode::Deposit => {
-                    let m = mask(c1) << c0;
-                    Some((ins[0] & !m) | ((ins[1] << c0) & m))
-                }
-                Opcode::SetCond => Some(cond(c0).eval(Type::I64, ins[0], ins[1]) as u64),
-                Opcode::MovCond => Some(if cond(c0).eval(Type::I64, ins[0], ins[1]) {
-                    ins[2]
-                } else {
-                    ins[3]
-                }),
                 Opcode::LdEnv => Some(*slot(&mut self.cpu, c0 as u32)),
                 Opcode::StEnv => {
                     *slot(&mut self.cpu, c0 as u32) = ins[0];
@@ -217,7 +169,11 @@ impl Machine {
                 Opcode::GotoTb => return Stop::GotoTb(c0),
                 Opcode::GotoPtr => return Stop::GotoPtr(ins[0]),
                 Opcode::ExitTb => return Stop::Exit(c0),
-                other => panic!("evaluator lacks {other:?}"),
+                // Pure operations: the op table's reference semantics.
+                opc => Some(
+                    polyvm_ir::eval::eval(opc, inst.ty, &ins, &inst.consts)
+                        .unwrap_or_else(|| panic!("no evaluation for {opc:?}")),
+                ),
             };
             if let Some(v) = out {
                 let d = inst.out();
@@ -245,14 +201,6 @@ impl Machine {
             }
         }
         panic!("program did not stop");
-    }
-}
-
-fn mask(len: u64) -> u64 {
-    if len >= 64 {
-        u64::MAX
-    } else {
-        (1 << len) - 1
     }
 }
 
