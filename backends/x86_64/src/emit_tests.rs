@@ -617,6 +617,43 @@ fn emission_cases() -> Vec<(&'static str, Vec<String>)> {
             }),
         ),
         ("goto_ptr", emit_one(|b| b.goto_ptr(g(b, 0)))),
+        ("rotl.i64 imm", bin(Opcode::Rotl, Type::I64, Some(7))),
+        ("mulsh.i64", bin(Opcode::MulSH, Type::I64, None)),
+        ("divs.i32", bin(Opcode::DivS, Type::I32, None)),
+        ("ctz.i32", un(Opcode::Ctz, Type::I32)),
+        ("ctpop.i64", un(Opcode::Ctpop, Type::I64)),
+        ("ext8s.i64", un(Opcode::Ext8S, Type::I64)),
+        (
+            "sextract.i64 4,8",
+            emit_one(|b| {
+                let (r0, r2) = (g(b, 0), g(b, 2));
+                b.sextract(Type::I64, r2, r0, 4, 8)
+            }),
+        ),
+        (
+            "deposit.i64 8,8",
+            emit_one(|b| {
+                let (r0, r1, r2) = (g(b, 0), g(b, 1), g(b, 2));
+                b.deposit(Type::I64, r2, r0, r1, 8, 8)
+            }),
+        ),
+        (
+            "movcond.i64 lt",
+            emit_one(|b| {
+                let (r0, r1, r2, r3, r4) = (g(b, 0), g(b, 1), g(b, 2), g(b, 3), g(b, 4));
+                b.movcond(Type::I64, Cond::Lt, r4, r0, r1, r2, r3)
+            }),
+        ),
+        (
+            "ld_env.i32",
+            emit_one(|b| {
+                let t = b.temp(Type::I32);
+                b.ld_env(Type::I32, t, 0x104);
+                let r2 = g(b, 2);
+                b.unop(Opcode::ExtI32U, Type::I64, r2, t)
+            }),
+        ),
+        ("goto_tb 1", emit_one(|b| b.goto_tb(1))),
     ]
 }
 
@@ -693,6 +730,66 @@ fn each_op_form_emits_the_expected_instructions() {
                 "cmp [r11],rax",
             ],
         ),
+        ("rotl.i64 imm", &["mov r12,rbx", "rol r12,7"]),
+        // One-operand imul: rdx:rax = rax * r12, signed; the high half is rdx.
+        (
+            "mulsh.i64",
+            &["mov rax,rbx", "imul r12", "mov [rbp+10h],rdx"],
+        ),
+        // Zero divisor, then MIN / -1 (quotient MIN), then idiv.
+        (
+            "divs.i32",
+            &[
+                "test r12d,r12d",
+                "cmp r12d,0FFFFFFFFh",
+                "cmp ebx,80000000h",
+                "mov edx,ebx",
+                "mov eax,ebx",
+                "cdq",
+                "idiv r12d",
+                "mov rdx,rax",
+                "mov edx,0FFFFFFFFh",
+            ],
+        ),
+        ("ctz.i32", &["tzcnt r12d,ebx"]),
+        ("ctpop.i64", &["popcnt r12,rbx"]),
+        ("ext8s.i64", &["movsx r12,bl"]),
+        // Field 11:4 to the top (shl 64-4-8 = 52), then down (sar 64-8 = 56).
+        (
+            "sextract.i64 4,8",
+            &["mov r12,rbx", "shl r12,34h", "sar r12,38h"],
+        ),
+        // b's low byte to bits 15:8 (shl 56, shr 48); a with 15:8 cleared by
+        // rotating the field to the bottom and shifting it out; or.
+        (
+            "deposit.i64 8,8",
+            &[
+                "mov r11,r12",
+                "shl r11,38h",
+                "shr r11,30h",
+                "mov rsi,rbx",
+                "ror rsi,8",
+                "shr rsi,8",
+                "shl rsi,8",
+                "rol rsi,8",
+                "or rsi,r11",
+            ],
+        ),
+        // r4 = r0 < r1 ? r2 : r3, built in r11 from the false value.
+        (
+            "movcond.i64 lt",
+            &[
+                "mov r11,r12",
+                "cmp rsi,rdi",
+                "cmovl r11,rbx",
+                "mov r8,r11",
+                "mov [rbp+20h],r8",
+            ],
+        ),
+        ("ld_env.i32", &["mov ebx,[rbp+104h]", "mov ebx,ebx"]),
+        // Unlinked: the stub stores the tag (scratch word 5 = 0x40 + 0x28)
+        // and the exit word kind 1 | slot 1 << 2 = 5.
+        ("goto_tb 1", &["mov dword ptr [rbp+68h],0", "mov eax,5"]),
     ];
     let cases = emission_cases();
     assert_eq!(cases.len(), expect.len());
