@@ -147,17 +147,14 @@ pub fn emit_block(ctx: &Ctx<'_>) -> Result<Emitted, CompileError> {
             _ => None,
         };
         match consumed {
-            Some(k) => {
-                idx += k;
-                e.regs.cur = (idx - 1) as u32;
-            }
+            Some(k) => idx += k,
             None => {
                 e.inst(inst)?;
                 idx += 1;
             }
         }
         e.regs.unlock_all();
-        e.regs.free_dead();
+        e.regs.free_dead(inst);
     }
     // Falling off the end returns to the runtime (the verifier forbids it).
     e.flush_pending_pc();

@@ -332,15 +332,19 @@ impl<'a> Regs<'a> {
         t != NONE && !self.live_after(t)
     }
 
-    /// Frees registers of locals whose last use was the current instruction.
-    pub fn free_dead(&mut self) {
-        for r in 0..16 {
-            let t = self.reg_temp[r];
-            if t != NONE && !self.is_global(t) && self.last_use[t as usize] <= self.cur {
-                // A local defined but never read after: drop it too.
+    /// Frees the registers of `inst`'s locals that are dead after it: only
+    /// its own operands can have had their last use here (or, for an
+    /// output never read again, no use at all).
+    pub fn free_dead(&mut self, inst: &polyvm_ir::Inst) {
+        for &t in inst.outs().iter().chain(inst.ins()) {
+            let t = t.0;
+            if self.is_global(t) || self.last_use[t as usize] > self.cur {
+                continue;
+            }
+            if let Some(r) = self.reg_of(t) {
                 self.temp_reg[t as usize] = NO_REG;
                 self.dirty[t as usize] = false;
-                self.reg_temp[r] = NONE;
+                self.reg_temp[r as usize] = NONE;
             }
         }
     }
