@@ -155,7 +155,7 @@ fn parse(args: &[String]) -> Result<Parsed> {
                 match model.as_str() {
                     "help" => {
                         return Ok(Parsed::Help(
-                            "Available CPUs:\n  rv64   RV64GC (I, M, A, F, D, C, Zicsr, Zifencei)\n  any    same as rv64\n  max    same as rv64\n"
+                            "Available CPUs:\n  rv64   RV64GC (I, M, A, F, D, C, Zicsr, Zifencei) with Zba, Zbb, Zbs\n  any    same as rv64\n  max    same as rv64\n"
                                 .into(),
                         ))
                     }

@@ -172,6 +172,15 @@ mod tests {
             (0x0002, 0, "c.slli64 zero"),
             (0x8001, 0, "c.srli64 s0"),
             (0x0100000f, 0, "fence w,unknown"),
+            (0x20c5e53b, 0, "sh3add.uw a0,a1,a2"),
+            (0x0bf5951b, 0, "slli.uw a0,a1,0x3f"),
+            (0x6015951b, 0, "ctzw a0,a1"),
+            (0x0805c53b, 0, "zext.h a0,a1"),
+            (0x61f5d51b, 0, "roriw a0,a1,0x1f"),
+            (0x2875d513, 0, "orc.b a0,a1"),
+            (0x6b85d513, 0, "rev8 a0,a1"),
+            (0x4bf5d513, 0, "bexti a0,a1,0x3f"),
+            (0x68c59533, 0, "binv a0,a1,a2"),
         ];
         for &(raw, pc, text) in cases {
             assert_eq!(disas_word(raw, pc).0, text, "{raw:#x}");

@@ -1,5 +1,6 @@
-//! RISC-V guest frontend (RV64GC, user level: I M A F D C Zicsr Zifencei):
-//! decoder tables, IR generation, CPU state, disassembler.
+//! RISC-V guest frontend (RV64GC plus the bit-manipulation extensions, user
+//! level: I M A F D C Zicsr Zifencei Zba Zbb Zbs): decoder tables, IR
+//! generation, CPU state, disassembler.
 //!
 //! ```text
 //!  guest bytes ──decode/ (one table per extension)──► Insn

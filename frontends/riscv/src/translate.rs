@@ -731,6 +731,196 @@ fn gen_fmv_f(c: &mut Ctx, i: &Insn, single: bool) -> bool {
     true
 }
 
+// ---- Zba / Zbb / Zbs -----------------------------------------------------
+
+/// sh{n}add{.uw}: `rd = (zext32?(rs1) << n) + rs2`.
+fn gen_shadd(c: &mut Ctx, i: &Insn, n: u64, uw: bool) -> bool {
+    if i.rd != 0 {
+        let (mut a, b) = (c.get_gpr(i.rs1), c.get_gpr(i.rs2));
+        if uw {
+            let t = c.tmp();
+            c.b.unop(Opcode::Ext32U, I64, t, a);
+            a = t;
+        }
+        if n != 0 {
+            let t = c.tmp();
+            c.b.binop_imm(Opcode::Shl, I64, t, a, n);
+            a = t;
+        }
+        let d = c.dst_gpr(i.rd);
+        c.b.binop(Opcode::Add, I64, d, a, b);
+    }
+    true
+}
+
+/// orn / xnor: `rd = rs1 op !rs2` (`a ^ !b == !(a ^ b)`).
+fn gen_arith_not2(c: &mut Ctx, i: &Insn, op: Opcode) -> bool {
+    if i.rd != 0 {
+        let (a, b) = (c.get_gpr(i.rs1), c.get_gpr(i.rs2));
+        let nb = c.tmp();
+        c.b.unop(Opcode::Not, I64, nb, b);
+        let d = c.dst_gpr(i.rd);
+        c.b.binop(op, I64, d, a, nb);
+    }
+    true
+}
+
+/// `rd = op(rs1)`.
+fn gen_unary(c: &mut Ctx, i: &Insn, op: Opcode) -> bool {
+    if i.rd != 0 {
+        let a = c.get_gpr(i.rs1);
+        let d = c.dst_gpr(i.rd);
+        c.b.unop(op, I64, d, a);
+    }
+    true
+}
+
+/// clzw / ctzw / cpopw: counts over rs1[31:0] (32 for clzw/ctzw of zero).
+fn gen_count_w(c: &mut Ctx, i: &Insn, op: Opcode) -> bool {
+    if i.rd != 0 {
+        let a = c.get_gpr(i.rs1);
+        let t = c.tmp();
+        match op {
+            // A set bit 32 stops the count at 32.
+            Opcode::Ctz => c.b.binop_imm(Opcode::Or, I64, t, a, 1 << 32),
+            _ => c.b.unop(Opcode::Ext32U, I64, t, a),
+        }
+        let d = c.dst_gpr(i.rd);
+        if op == Opcode::Clz {
+            // The 64-bit count sees 32 extra zeros above the word.
+            let n = c.tmp();
+            c.b.unop(op, I64, n, t);
+            c.b.binop_imm(Opcode::Sub, I64, d, n, 32);
+        } else {
+            c.b.unop(op, I64, d, t);
+        }
+    }
+    true
+}
+
+/// min/max{u}: `rd = (rs1 cond rs2) ? rs1 : rs2`.
+fn gen_minmax(c: &mut Ctx, i: &Insn, cond: Cond) -> bool {
+    if i.rd != 0 {
+        let (a, b) = (c.get_gpr(i.rs1), c.get_gpr(i.rs2));
+        let d = c.dst_gpr(i.rd);
+        c.b.movcond(I64, cond, d, a, b, a, b);
+    }
+    true
+}
+
+/// rolw / rorw / roriw: rotate rs1[31:0], sign-extend. The word is copied
+/// into both halves, so a 64-bit rotation by `n` (mod 64) leaves the 32-bit
+/// rotation by `n mod 32` in the low half: no masking of the amount.
+fn gen_rot_w(c: &mut Ctx, i: &Insn, op: Opcode, imm: bool) -> bool {
+    if i.rd != 0 {
+        let a = c.get_gpr(i.rs1);
+        let dup = c.tmp();
+        c.b.deposit(I64, dup, a, a, 32, 32);
+        let t = c.tmp();
+        if imm {
+            c.b.binop_imm(op, I64, t, dup, i.imm as u64);
+        } else {
+            let n = c.get_gpr(i.rs2);
+            c.b.binop(op, I64, t, dup, n);
+        }
+        let d = c.dst_gpr(i.rd);
+        c.b.unop(Opcode::Ext32S, I64, d, t);
+    }
+    true
+}
+
+/// orc.b: each byte becomes 0xff if it has any bit set, else 0. Folding
+/// `x | x >> 4 | x >> 2 | x >> 1` leaves the OR of each byte in its bit 0
+/// (bits shifted in from the next byte land only above bit 0); multiplying
+/// the isolated bit-0s by 0xff cannot carry between bytes.
+fn gen_orc_b(c: &mut Ctx, i: &Insn) -> bool {
+    if i.rd != 0 {
+        let mut v = c.get_gpr(i.rs1);
+        for sh in [4, 2, 1] {
+            let (s, o) = (c.tmp(), c.tmp());
+            c.b.binop_imm(Opcode::Shr, I64, s, v, sh);
+            c.b.binop(Opcode::Or, I64, o, v, s);
+            v = o;
+        }
+        let lsb = c.tmp();
+        c.b.binop_imm(Opcode::And, I64, lsb, v, 0x0101_0101_0101_0101);
+        let d = c.dst_gpr(i.rd);
+        c.b.binop_imm(Opcode::Mul, I64, d, lsb, 0xff);
+    }
+    true
+}
+
+/// rev8: byte swap. Swap adjacent bytes, then adjacent half-words, then
+/// the two words (a rotation by 32).
+fn gen_rev8(c: &mut Ctx, i: &Insn) -> bool {
+    if i.rd != 0 {
+        let mut v = c.get_gpr(i.rs1);
+        for (sh, mask) in [(8, 0x00ff_00ff_00ff_00ffu64), (16, 0x0000_ffff_0000_ffff)] {
+            let (hi, lo) = (c.tmp(), c.tmp());
+            c.b.binop_imm(Opcode::Shr, I64, hi, v, sh);
+            c.b.binop_imm(Opcode::And, I64, hi, hi, mask);
+            c.b.binop_imm(Opcode::And, I64, lo, v, mask);
+            c.b.binop_imm(Opcode::Shl, I64, lo, lo, sh);
+            let o = c.tmp();
+            c.b.binop(Opcode::Or, I64, o, hi, lo);
+            v = o;
+        }
+        let d = c.dst_gpr(i.rd);
+        c.b.binop_imm(Opcode::Rotl, I64, d, v, 32);
+    }
+    true
+}
+
+/// What a single-bit instruction does with bit `index` of rs1.
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Bit {
+    Clear,
+    Ext,
+    Inv,
+    Set,
+}
+
+/// bclr/bext/binv/bset: the index is rs2 mod 64 (IR shifts take the amount
+/// mod 64 too).
+fn gen_bit(c: &mut Ctx, i: &Insn, kind: Bit) -> bool {
+    if i.rd != 0 {
+        let (a, n) = (c.get_gpr(i.rs1), c.get_gpr(i.rs2));
+        let d = c.dst_gpr(i.rd);
+        if kind == Bit::Ext {
+            let t = c.tmp();
+            c.b.binop(Opcode::Shr, I64, t, a, n);
+            c.b.binop_imm(Opcode::And, I64, d, t, 1);
+            return true;
+        }
+        let one = c.k(1);
+        let m = c.tmp();
+        c.b.binop(Opcode::Shl, I64, m, one, n);
+        let op = match kind {
+            Bit::Clear => Opcode::AndC,
+            Bit::Inv => Opcode::Xor,
+            _ => Opcode::Or,
+        };
+        c.b.binop(op, I64, d, a, m);
+    }
+    true
+}
+
+/// bclri/bexti/binvi/bseti: the mask is a constant.
+fn gen_bit_imm(c: &mut Ctx, i: &Insn, kind: Bit) -> bool {
+    if i.rd != 0 {
+        let a = c.get_gpr(i.rs1);
+        let d = c.dst_gpr(i.rd);
+        let bit = 1u64 << (i.imm & 63);
+        match kind {
+            Bit::Clear => c.b.binop_imm(Opcode::And, I64, d, a, !bit),
+            Bit::Ext => c.b.extract(I64, d, a, (i.imm & 63) as u32, 1),
+            Bit::Inv => c.b.binop_imm(Opcode::Xor, I64, d, a, bit),
+            Bit::Set => c.b.binop_imm(Opcode::Or, I64, d, a, bit),
+        }
+    }
+    true
+}
+
 // ---- the translators ------------------------------------------------------
 
 /// Declares one `trans_<insn>` per op and the dispatch over all of them (the
@@ -946,6 +1136,54 @@ translators! {
     FcvtDL => trans_fcvt_d_l(c, i) gen_fp_un(c, i, &FCVT_D_L, R::X, R::F);
     FcvtDLu => trans_fcvt_d_lu(c, i) gen_fp_un(c, i, &FCVT_D_LU, R::X, R::F);
     FmvDX => trans_fmv_d_x(c, i) gen_fmv_f(c, i, false);
+    Sh1add => trans_sh1add(c, i) gen_shadd(c, i, 1, false);
+    Sh2add => trans_sh2add(c, i) gen_shadd(c, i, 2, false);
+    Sh3add => trans_sh3add(c, i) gen_shadd(c, i, 3, false);
+    AddUw => trans_add_uw(c, i) gen_shadd(c, i, 0, true);
+    Sh1addUw => trans_sh1add_uw(c, i) gen_shadd(c, i, 1, true);
+    Sh2addUw => trans_sh2add_uw(c, i) gen_shadd(c, i, 2, true);
+    Sh3addUw => trans_sh3add_uw(c, i) gen_shadd(c, i, 3, true);
+    SlliUw => trans_slli_uw(c, i) {
+        if i.rd != 0 {
+            let (a, t) = (c.get_gpr(i.rs1), c.tmp());
+            c.b.unop(O::Ext32U, I64, t, a);
+            let d = c.dst_gpr(i.rd);
+            c.b.binop_imm(O::Shl, I64, d, t, i.imm as u64);
+        }
+        true
+    };
+    Andn => trans_andn(c, i) gen_arith(c, i, O::AndC);
+    Orn => trans_orn(c, i) gen_arith_not2(c, i, O::Or);
+    Xnor => trans_xnor(c, i) gen_arith_not2(c, i, O::Xor);
+    Clz => trans_clz(c, i) gen_unary(c, i, O::Clz);
+    Clzw => trans_clzw(c, i) gen_count_w(c, i, O::Clz);
+    Ctz => trans_ctz(c, i) gen_unary(c, i, O::Ctz);
+    Ctzw => trans_ctzw(c, i) gen_count_w(c, i, O::Ctz);
+    Cpop => trans_cpop(c, i) gen_unary(c, i, O::Ctpop);
+    Cpopw => trans_cpopw(c, i) gen_count_w(c, i, O::Ctpop);
+    Max => trans_max(c, i) gen_minmax(c, i, Cond::Gt);
+    Maxu => trans_maxu(c, i) gen_minmax(c, i, Cond::Gtu);
+    Min => trans_min(c, i) gen_minmax(c, i, Cond::Lt);
+    Minu => trans_minu(c, i) gen_minmax(c, i, Cond::Ltu);
+    SextB => trans_sext_b(c, i) gen_unary(c, i, O::Ext8S);
+    SextH => trans_sext_h(c, i) gen_unary(c, i, O::Ext16S);
+    ZextH => trans_zext_h(c, i) gen_unary(c, i, O::Ext16U);
+    Rol => trans_rol(c, i) gen_arith(c, i, O::Rotl);
+    Rolw => trans_rolw(c, i) gen_rot_w(c, i, O::Rotl, false);
+    Ror => trans_ror(c, i) gen_arith(c, i, O::Rotr);
+    Rori => trans_rori(c, i) gen_arith_imm(c, i, O::Rotr);
+    Roriw => trans_roriw(c, i) gen_rot_w(c, i, O::Rotr, true);
+    Rorw => trans_rorw(c, i) gen_rot_w(c, i, O::Rotr, false);
+    OrcB => trans_orc_b(c, i) gen_orc_b(c, i);
+    Rev8 => trans_rev8(c, i) gen_rev8(c, i);
+    Bclr => trans_bclr(c, i) gen_bit(c, i, Bit::Clear);
+    Bclri => trans_bclri(c, i) gen_bit_imm(c, i, Bit::Clear);
+    Bext => trans_bext(c, i) gen_bit(c, i, Bit::Ext);
+    Bexti => trans_bexti(c, i) gen_bit_imm(c, i, Bit::Ext);
+    Binv => trans_binv(c, i) gen_bit(c, i, Bit::Inv);
+    Binvi => trans_binvi(c, i) gen_bit_imm(c, i, Bit::Inv);
+    Bset => trans_bset(c, i) gen_bit(c, i, Bit::Set);
+    Bseti => trans_bseti(c, i) gen_bit_imm(c, i, Bit::Set);
 }
 
 #[cfg(test)]

@@ -31,6 +31,9 @@ pub mod rvd;
 pub mod rvf;
 pub mod rvi;
 pub mod rvm;
+pub mod zba;
+pub mod zbb;
+pub mod zbs;
 pub mod zicsr;
 pub mod zifencei;
 
@@ -358,6 +361,49 @@ pub enum Op {
     FcvtDL,
     FcvtDLu,
     FmvDX,
+    // Zba
+    Sh1add,
+    Sh2add,
+    Sh3add,
+    AddUw,
+    Sh1addUw,
+    Sh2addUw,
+    Sh3addUw,
+    SlliUw,
+    // Zbb
+    Andn,
+    Orn,
+    Xnor,
+    Clz,
+    Clzw,
+    Ctz,
+    Ctzw,
+    Cpop,
+    Cpopw,
+    Max,
+    Maxu,
+    Min,
+    Minu,
+    SextB,
+    SextH,
+    ZextH,
+    Rol,
+    Rolw,
+    Ror,
+    Rori,
+    Roriw,
+    Rorw,
+    OrcB,
+    Rev8,
+    // Zbs
+    Bclr,
+    Bclri,
+    Bext,
+    Bexti,
+    Binv,
+    Binvi,
+    Bset,
+    Bseti,
 }
 
 impl Op {
@@ -473,7 +519,7 @@ pub struct Insn {
 }
 
 /// The 32-bit tables, in the order they are listed in the docs.
-pub fn tables32() -> [&'static [Row]; 7] {
+pub fn tables32() -> [&'static [Row]; 10] {
     [
         rvi::RVI,
         rvm::RVM,
@@ -482,6 +528,9 @@ pub fn tables32() -> [&'static [Row]; 7] {
         rvd::RVD,
         zicsr::ZICSR,
         zifencei::ZIFENCEI,
+        zba::ZBA,
+        zbb::ZBB,
+        zbs::ZBS,
     ]
 }
 

@@ -1,0 +1,180 @@
+//! Zbb: basic bit manipulation (logic with negation, counts, min/max,
+//! sign and zero extension, rotations, byte operations).
+//!
+//! Encodings from the RISC-V bit-manipulation spec (v1.0.0), checked with
+//! `riscv64-linux-gnu-as -march=rv64gc_zbb` and objdump. On RV64, `zext.h`
+//! is the encoding of Zbkb's `packw` with rs2 = x0 and `rev8` has shamt
+//! bits 0b111000 (RV32's differs).
+
+use super::{row, Form as F, Op, Row};
+
+pub static ZBB: &[Row] = &[
+    row(
+        "andn",
+        "0100000 ..... ..... 111 ..... 0110011",
+        Op::Andn,
+        F::N,
+        "d,s,t",
+    ),
+    row(
+        "orn",
+        "0100000 ..... ..... 110 ..... 0110011",
+        Op::Orn,
+        F::N,
+        "d,s,t",
+    ),
+    row(
+        "xnor",
+        "0100000 ..... ..... 100 ..... 0110011",
+        Op::Xnor,
+        F::N,
+        "d,s,t",
+    ),
+    row(
+        "clz",
+        "0110000 00000 ..... 001 ..... 0010011",
+        Op::Clz,
+        F::N,
+        "d,s",
+    ),
+    row(
+        "ctz",
+        "0110000 00001 ..... 001 ..... 0010011",
+        Op::Ctz,
+        F::N,
+        "d,s",
+    ),
+    row(
+        "cpop",
+        "0110000 00010 ..... 001 ..... 0010011",
+        Op::Cpop,
+        F::N,
+        "d,s",
+    ),
+    row(
+        "sext.b",
+        "0110000 00100 ..... 001 ..... 0010011",
+        Op::SextB,
+        F::N,
+        "d,s",
+    ),
+    row(
+        "sext.h",
+        "0110000 00101 ..... 001 ..... 0010011",
+        Op::SextH,
+        F::N,
+        "d,s",
+    ),
+    row(
+        "clzw",
+        "0110000 00000 ..... 001 ..... 0011011",
+        Op::Clzw,
+        F::N,
+        "d,s",
+    ),
+    row(
+        "ctzw",
+        "0110000 00001 ..... 001 ..... 0011011",
+        Op::Ctzw,
+        F::N,
+        "d,s",
+    ),
+    row(
+        "cpopw",
+        "0110000 00010 ..... 001 ..... 0011011",
+        Op::Cpopw,
+        F::N,
+        "d,s",
+    ),
+    row(
+        "max",
+        "0000101 ..... ..... 110 ..... 0110011",
+        Op::Max,
+        F::N,
+        "d,s,t",
+    ),
+    row(
+        "maxu",
+        "0000101 ..... ..... 111 ..... 0110011",
+        Op::Maxu,
+        F::N,
+        "d,s,t",
+    ),
+    row(
+        "min",
+        "0000101 ..... ..... 100 ..... 0110011",
+        Op::Min,
+        F::N,
+        "d,s,t",
+    ),
+    row(
+        "minu",
+        "0000101 ..... ..... 101 ..... 0110011",
+        Op::Minu,
+        F::N,
+        "d,s,t",
+    ),
+    row(
+        "zext.h",
+        "0000100 00000 ..... 100 ..... 0111011",
+        Op::ZextH,
+        F::N,
+        "d,s",
+    ),
+    row(
+        "rol",
+        "0110000 ..... ..... 001 ..... 0110011",
+        Op::Rol,
+        F::N,
+        "d,s,t",
+    ),
+    row(
+        "ror",
+        "0110000 ..... ..... 101 ..... 0110011",
+        Op::Ror,
+        F::N,
+        "d,s,t",
+    ),
+    row(
+        "rolw",
+        "0110000 ..... ..... 001 ..... 0111011",
+        Op::Rolw,
+        F::N,
+        "d,s,t",
+    ),
+    row(
+        "rorw",
+        "0110000 ..... ..... 101 ..... 0111011",
+        Op::Rorw,
+        F::N,
+        "d,s,t",
+    ),
+    row(
+        "rori",
+        "011000 ...... ..... 101 ..... 0010011",
+        Op::Rori,
+        F::Sh6,
+        "d,s,>",
+    ),
+    row(
+        "roriw",
+        "0110000 ..... ..... 101 ..... 0011011",
+        Op::Roriw,
+        F::Sh5,
+        "d,s,>",
+    ),
+    row(
+        "orc.b",
+        "001010000111 ..... 101 ..... 0010011",
+        Op::OrcB,
+        F::N,
+        "d,s",
+    ),
+    row(
+        "rev8",
+        "011010111000 ..... 101 ..... 0010011",
+        Op::Rev8,
+        F::N,
+        "d,s",
+    ),
+];
