@@ -25,6 +25,7 @@ Options (qemu-user compatible where they exist there):
   -accel tcg[,backend=NAME][,tb-size=MiB][,max-block-insns=N][,optimize=on|off]
                        translation options (`-accel help`)
   -cpu MODEL           CPU model (`-cpu help`)
+  -strace              log every system call and its result on stderr
   --stats, -stats      print execution statistics to stderr at exit
   -h, -help, --help    show this help
 
@@ -42,6 +43,7 @@ struct UserArgs {
     log_file: Option<PathBuf>,
     tcg: TcgOptions,
     stats: bool,
+    strace: bool,
 }
 
 enum Parsed {
@@ -105,6 +107,7 @@ fn parse(args: &[String]) -> Result<Parsed> {
         log_file: None,
         tcg: TcgOptions::default(),
         stats: false,
+        strace: false,
     };
     let mut i = 0;
     let value = |i: &mut usize, opt: &str| -> Result<String> {
@@ -164,6 +167,7 @@ fn parse(args: &[String]) -> Result<Parsed> {
                 }
             }
             "-stats" => a.stats = true,
+            "-strace" => a.strace = true,
             _ => bail!("unknown option `{arg}` (see `polyvm user -h`)"),
         }
         i += 1;
@@ -225,6 +229,7 @@ pub fn main(args: &[String]) -> Result<ExitCode> {
         tcg: a.tcg.clone(),
         log: a.log,
         log_out: open_log(&a.log_file)?,
+        strace: a.strace,
     };
     let outcome = runner::run(cfg)?;
     if a.stats {
@@ -289,6 +294,7 @@ pub fn demo(backend: &str) -> Result<ExitCode> {
         tcg,
         log: LogMask::default(),
         log_out: Box::new(std::io::stderr()),
+        strace: false,
     };
     let outcome = runner::run(cfg)?;
     if let Some(s) = &outcome.stats {

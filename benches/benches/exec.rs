@@ -37,6 +37,7 @@ fn config(program: Program, argv: Vec<String>, backend: &str) -> UserConfig {
         tcg,
         log: LogMask::default(),
         log_out: Box::new(std::io::sink()),
+        strace: false,
     }
 }
 

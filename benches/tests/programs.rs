@@ -81,6 +81,7 @@ fn the_synthetic_loop_runs_on_every_backend() {
             tcg,
             log: LogMask::default(),
             log_out: Box::new(std::io::sink()),
+            strace: false,
         };
         let out = runner::run(cfg).unwrap();
         assert_eq!(

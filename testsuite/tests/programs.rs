@@ -804,6 +804,26 @@ fn programs_match_qemu() {
 /// Programs that die of a signal (illegal instruction, bad access, abort): polyvm
 /// must exit with 128 + signal and one `polyvm:` line naming the pc.
 #[test]
+fn strace_logs_each_system_call() {
+    let program = programs()
+        .expect("programs build")
+        .iter()
+        .find(|p| p.name == "hello")
+        .expect("hello exists");
+    let out = Command::new(polyvm())
+        .args(["user", "-strace"])
+        .arg(&program.elf)
+        .output()
+        .expect("polyvm runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    // hello writes its line with write(1, …) and ends with exit_group(0).
+    assert!(err.lines().any(|l| l.contains(" write(0x1,")), "{err}");
+    assert!(err.lines().any(|l| l.contains(" exit_group(0x0,")), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Hello"));
+}
+
+#[test]
 fn env_order_is_the_parents() {
     let program = programs()
         .expect("programs build")

@@ -40,6 +40,8 @@ pub struct UserConfig {
     pub tcg: TcgOptions,
     pub log: LogMask,
     pub log_out: Box<dyn Write + Send>,
+    /// Log every system call and its result on stderr (`-strace`).
+    pub strace: bool,
 }
 
 /// How the guest ended.
@@ -85,6 +87,7 @@ pub fn run(cfg: UserConfig) -> Result<Outcome> {
     };
     let (mut process, loaded) =
         load_program_bytes(&name, &data, &cfg.argv, &cfg.envp, cfg.sysroot.as_deref())?;
+    process.set_strace(cfg.strace);
 
     let log = Log::new(cfg.log, cfg.log_out);
     let mut vcpu = tcg::create_vcpu(Riscv64Frontend::new(), &cfg.tcg, log)?;
