@@ -328,6 +328,28 @@ impl Emitter<'_, '_> {
             Some(_) => 0,
             None => self.regs.input(&mut self.asm, b),
         };
+        // A three-operand add (the result not in `a`'s register) is one
+        // `lea`: address arithmetic before loads and stores is mostly that.
+        let in_place = a == d || self.regs.dies_here(ra);
+        let lea_imm = match (inst.opc, bimm) {
+            (Opcode::Add, Some(i)) => Some(i),
+            (Opcode::Sub, Some(i)) if i != i32::MIN => Some(-i),
+            _ => None,
+        };
+        if !in_place && (lea_imm.is_some() || inst.opc == Opcode::Add) {
+            let rd = match self.regs.pinned(d) {
+                Some(p) if b != d => p,
+                _ => self.regs.alloc(&mut self.asm),
+            };
+            match (ty, lea_imm) {
+                (Type::I64, Some(i)) => asm!(self.asm; lea Rq(rd), [Rq(ra) + i]),
+                (Type::I32, Some(i)) => asm!(self.asm; lea Rd(rd), [Rq(ra) + i]),
+                (Type::I64, None) => asm!(self.asm; lea Rq(rd), [Rq(ra) + Rq(rb)]),
+                (Type::I32, None) => asm!(self.asm; lea Rd(rd), [Rq(ra) + Rq(rb)]),
+            }
+            self.regs.define(&mut self.asm, d, rd);
+            return;
+        }
         // `a` in place is only safe if `b` is not `d` in another register.
         let rd = if b == d && a != d {
             let rd = self.regs.alloc(&mut self.asm);

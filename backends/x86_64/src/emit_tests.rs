@@ -664,16 +664,12 @@ fn emission_cases() -> Vec<(&'static str, Vec<String>)> {
 #[test]
 fn each_op_form_emits_the_expected_instructions() {
     let expect: &[(&str, &[&str])] = &[
-        (
-            "add.i64 reg",
-            &["mov rsi,rbx", "add rsi,r12", "mov [rbp+10h],rsi"],
-        ),
-        (
-            "add.i64 imm8",
-            &["mov r12,rbx", "add r12,5", "mov [rbp+10h],r12"],
-        ),
-        // A 32-bit op on a 32-bit copy: the upper half is cleared.
-        ("sub.i32 imm32", &["mov r12d,ebx", "sub r12d,3E8h"]),
+        // Three-operand adds are one lea.
+        ("add.i64 reg", &["lea rsi,[rbx+r12]", "mov [rbp+10h],rsi"]),
+        ("add.i64 imm8", &["lea r12,[rbx+5]", "mov [rbp+10h],r12"]),
+        // x - 1000 as lea with a negative displacement; the 32-bit
+        // destination clears the upper half.
+        ("sub.i32 imm32", &["lea r12d,[rbx-3E8h]"]),
         ("mul.i64", &["mov rsi,rbx", "imul rsi,r12"]),
         // andn d, s1, s2 = !s1 & s2, so r0 & !r1 is andn d, r1, r0.
         ("andc.i64", &["andn rsi,r12,rbx"]),
