@@ -27,6 +27,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Run a foreign Linux ELF program (qemu-user style options; `polyvm user -h` lists them)
+    // `-h` belongs to the qemu-user style parser, which prints the options.
+    #[command(disable_help_flag = true)]
     User {
         #[arg(
             trailing_var_arg = true,

@@ -804,6 +804,21 @@ fn programs_match_qemu() {
 /// Programs that die of a signal (illegal instruction, bad access, abort): polyvm
 /// must exit with 128 + signal and one `polyvm:` line naming the pc.
 #[test]
+fn user_help_lists_the_options() {
+    for flag in ["-h", "--help", "-help"] {
+        let out = Command::new(polyvm())
+            .args(["user", flag])
+            .output()
+            .expect("polyvm runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{flag}: {text}");
+        for opt in ["-L PATH", "-d ITEM", "-accel tcg", "-strace", "--stats"] {
+            assert!(text.contains(opt), "{flag}: `{opt}` missing from\n{text}");
+        }
+    }
+}
+
+#[test]
 fn strace_logs_each_system_call() {
     let program = programs()
         .expect("programs build")
