@@ -94,8 +94,10 @@ proptest! {
         // Instructions the decoder accepts, up to 24 of them.
         let code: Vec<u32> = words.into_iter().filter(|w| decode(*w).is_some()).take(24).collect();
         prop_assume!(!code.is_empty());
-        let mut cpu = RiscvCpu::default();
-        cpu.x = xregs;
+        let mut cpu = RiscvCpu {
+            x: xregs,
+            ..RiscvCpu::default()
+        };
         cpu.x[0] = 0;
         // Some registers hold addresses inside guest data so memory
         // instructions also succeed.
