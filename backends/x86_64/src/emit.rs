@@ -144,17 +144,24 @@ pub fn emit_block(ctx: &Ctx<'_>) -> Result<Emitted, CompileError> {
         e.regs.cur = idx as u32;
         let consumed = match inst.opc {
             Opcode::BrCond => e.cond_exit(idx, &label_refs),
+            Opcode::Shl => e.scaled_add(idx),
             _ => None,
         };
-        match consumed {
-            Some(k) => idx += k,
+        let done = match consumed {
+            Some(k) => k,
             None => {
                 e.inst(inst)?;
-                idx += 1;
+                1
             }
-        }
+        };
         e.regs.unlock_all();
-        e.regs.free_dead(inst);
+        // Every instruction emitted (alone or as a group) releases the
+        // registers of its locals that die there.
+        for (i, inst) in block.insts[idx..idx + done].iter().enumerate() {
+            e.regs.cur = (idx + i) as u32;
+            e.regs.free_dead(inst);
+        }
+        idx += done;
     }
     // Falling off the end returns to the runtime (the verifier forbids it).
     e.flush_pending_pc();
@@ -819,6 +826,54 @@ impl Emitter<'_, '_> {
             (Type::I32, None) => asm!(self.asm; cmp Rd(ra), Rd(rb)),
         }
         self.jcc(cc_code(cond), l);
+    }
+
+    /// `shl t, a, k; add d, t, b` (k = 1, 2, 3) where `t` is not needed
+    /// afterwards — array indexing — becomes `lea d, [b + a * 2^k]`: one
+    /// instruction and one cycle of latency instead of two. Returns how many
+    /// instructions it consumed.
+    fn scaled_add(&mut self, idx: usize) -> Option<usize> {
+        let insts = &self.ctx.block.insts;
+        let (shl, add) = (&insts[idx], insts.get(idx + 1)?);
+        if shl.ty != Type::I64 || add.opc != Opcode::Add || add.ty != Type::I64 {
+            return None;
+        }
+        let k = self.regs.const_of(shl.input(1).0)?;
+        if !(1..=3).contains(&k) {
+            return None;
+        }
+        let (t, a) = (shl.out().0, shl.input(0).0);
+        let (d, x, y) = (add.out().0, add.input(0).0, add.input(1).0);
+        let b = match (x == t, y == t) {
+            (true, false) => y,
+            (false, true) => x,
+            _ => return None,
+        };
+        // `t` must be dead after the add: overwritten by it, or a local
+        // whose last read is the add.
+        self.regs.cur = (idx + 1) as u32;
+        let t_dead = d == t || !self.regs.live_after(t);
+        if !t_dead || self.regs.const_of(b).is_some() || self.regs.const_of(a).is_some() {
+            self.regs.cur = idx as u32;
+            return None;
+        }
+        let ra = self.regs.input(&mut self.asm, a);
+        let rb = self.regs.input(&mut self.asm, b);
+        let rd = match self.regs.pinned(d) {
+            Some(p) => p,
+            None => self.regs.alloc(&mut self.asm),
+        };
+        match k {
+            1 => asm!(self.asm; lea Rq(rd), [Rq(rb) + Rq(ra) * 2]),
+            2 => asm!(self.asm; lea Rq(rd), [Rq(rb) + Rq(ra) * 4]),
+            _ => asm!(self.asm; lea Rq(rd), [Rq(rb) + Rq(ra) * 8]),
+        }
+        self.regs.define(&mut self.asm, d, rd);
+        // `t` (if it is not `d`) is dead: drop a stale register copy of it.
+        if t != d {
+            self.regs.discard(t);
+        }
+        Some(2)
     }
 
     /// One exit path `[mov pc, C;] goto_tb n` starting at `at`: its slot,

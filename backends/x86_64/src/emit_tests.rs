@@ -654,6 +654,15 @@ fn emission_cases() -> Vec<(&'static str, Vec<String>)> {
             }),
         ),
         ("goto_tb 1", emit_one(|b| b.goto_tb(1))),
+        (
+            "shl 2 + add",
+            emit_one(|b| {
+                let (r0, r1, r2) = (g(b, 0), g(b, 1), g(b, 2));
+                let t = b.temp(Type::I64);
+                b.binop_imm(Opcode::Shl, Type::I64, t, r0, 2);
+                b.binop(Opcode::Add, Type::I64, r2, t, r1)
+            }),
+        ),
     ]
 }
 
@@ -786,6 +795,8 @@ fn each_op_form_emits_the_expected_instructions() {
         // Unlinked: the stub stores the tag (scratch word 5 = 0x40 + 0x28)
         // and the exit word kind 1 | slot 1 << 2 = 5.
         ("goto_tb 1", &["mov dword ptr [rbp+68h],0", "mov eax,5"]),
+        // (r0 << 2) + r1 with the shifted value dead after: one lea.
+        ("shl 2 + add", &["lea rsi,[r12+rbx*4]", "mov [rbp+10h],rsi"]),
     ];
     let cases = emission_cases();
     assert_eq!(cases.len(), expect.len());
