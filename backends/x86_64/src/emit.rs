@@ -706,22 +706,37 @@ impl Emitter<'_, '_> {
         self.regs.define(&mut self.asm, d, rd);
     }
 
-    /// `cmp a, b` for a condition; returns nothing, sets flags.
-    fn emit_cmp(&mut self, ty: Type, a: u32, b: u32) {
+    /// `cmp a, b` for a condition: sets flags. With `sync`, dirty globals
+    /// (and live locals if `Some(true)`) are written back between loading
+    /// the operands and comparing (stores keep flags), so that both paths
+    /// of a following branch see the same, synced state.
+    fn emit_cmp(&mut self, ty: Type, a: u32, b: u32, sync: Option<bool>) {
         let ra = self.regs.input(&mut self.asm, a);
-        match self.regs.const_of(b).and_then(|v| imm32(ty, v)) {
-            Some(i) => match ty {
-                Type::I64 => asm!(self.asm; cmp Rq(ra), i),
-                Type::I32 => asm!(self.asm; cmp Rd(ra), i),
-            },
-            None => {
-                let rb = self.regs.input(&mut self.asm, b);
-                match ty {
-                    Type::I64 => asm!(self.asm; cmp Rq(ra), Rq(rb)),
-                    Type::I32 => asm!(self.asm; cmp Rd(ra), Rd(rb)),
-                }
-            }
+        let bimm = self.regs.const_of(b).and_then(|v| imm32(ty, v));
+        let rb = match bimm {
+            Some(_) => 0,
+            None => self.regs.input(&mut self.asm, b),
+        };
+        if let Some(locals) = sync {
+            self.regs.sync(&mut self.asm, locals);
         }
+        match (ty, bimm) {
+            (Type::I64, Some(i)) => asm!(self.asm; cmp Rq(ra), i),
+            (Type::I32, Some(i)) => asm!(self.asm; cmp Rd(ra), i),
+            (Type::I64, None) => asm!(self.asm; cmp Rq(ra), Rq(rb)),
+            (Type::I32, None) => asm!(self.asm; cmp Rd(ra), Rd(rb)),
+        }
+    }
+
+    /// A jump whose rel32 the runtime re-targets when it links exit `slot`
+    /// (`opcode` is `E9` for jmp, `0F 80+cc` for jcc); until then it goes to
+    /// a stub that stores `pc` and leaves through the epilogue.
+    fn patchable_exit(&mut self, opcode: &[u8], slot: usize, pc: Option<i32>) {
+        let stub = self.asm.new_dynamic_label();
+        self.asm.extend(opcode.iter().copied());
+        let rel = self.asm.offset().0;
+        self.asm.extend([0, 0, 0, 0]);
+        self.goto_tb_fixups.push((slot, rel, stub, pc));
     }
 
     fn emit_cond(&mut self, inst: &Inst) {
@@ -736,7 +751,7 @@ impl Emitter<'_, '_> {
                 self.regs.define(&mut self.asm, d, rd);
                 return;
             }
-            self.emit_cmp(ty, a, b);
+            self.emit_cmp(ty, a, b, None);
             let rd = self.regs.output(&mut self.asm, d);
             let cc = cc_code(cond);
             // setcc r11b; movzx rd, r11b (rd may be an input: read after cmp).
@@ -756,7 +771,7 @@ impl Emitter<'_, '_> {
             Cond::Never => asm!(self.asm; mov r11, Rq(rf)),
             _ => {
                 asm!(self.asm; mov r11, Rq(rf));
-                self.emit_cmp(ty, a, b);
+                self.emit_cmp(ty, a, b, None);
                 self.cmov(cc_code(cond), R11, rt);
             }
         }
@@ -810,21 +825,7 @@ impl Emitter<'_, '_> {
             }
             _ => {}
         }
-        // Load the operands first, then write back (stores keep flags),
-        // so both paths see the same, synced state.
-        let ra = self.regs.input(&mut self.asm, a);
-        let bimm = self.regs.const_of(b).and_then(|v| imm32(ty, v));
-        let rb = match bimm {
-            Some(_) => 0,
-            None => self.regs.input(&mut self.asm, b),
-        };
-        self.regs.sync(&mut self.asm, true);
-        match (ty, bimm) {
-            (Type::I64, Some(i)) => asm!(self.asm; cmp Rq(ra), i),
-            (Type::I32, Some(i)) => asm!(self.asm; cmp Rd(ra), i),
-            (Type::I64, None) => asm!(self.asm; cmp Rq(ra), Rq(rb)),
-            (Type::I32, None) => asm!(self.asm; cmp Rd(ra), Rd(rb)),
-        }
+        self.emit_cmp(ty, a, b, Some(true));
         self.jcc(cc_code(cond), l);
     }
 
@@ -936,33 +937,10 @@ impl Emitter<'_, '_> {
         };
         let ty = br.ty;
         let (a, b) = (br.input(0).0, br.input(1).0);
-        let ra = self.regs.input(&mut self.asm, a);
-        let bimm = self.regs.const_of(b).and_then(|v| imm32(ty, v));
-        let rb = match bimm {
-            Some(_) => 0,
-            None => self.regs.input(&mut self.asm, b),
-        };
-        self.regs.sync(&mut self.asm, false);
-        match (ty, bimm) {
-            (Type::I64, Some(i)) => asm!(self.asm; cmp Rq(ra), i),
-            (Type::I32, Some(i)) => asm!(self.asm; cmp Rd(ra), i),
-            (Type::I64, None) => asm!(self.asm; cmp Rq(ra), Rq(rb)),
-            (Type::I32, None) => asm!(self.asm; cmp Rd(ra), Rd(rb)),
-        }
-        // jcc rel32 = 0F 80+cc, re-targeted like a goto_tb jump.
-        let stub = self.asm.new_dynamic_label();
-        self.asm.extend([0x0f, 0x80 | cc_code(cond)]);
-        let rel = self.asm.offset().0;
-        self.asm.extend([0, 0, 0, 0]);
-        self.goto_tb_fixups.push((slot_b, rel, stub, pc_b));
+        self.emit_cmp(ty, a, b, Some(false));
+        self.patchable_exit(&[0x0f, 0x80 | cc_code(cond)], slot_b, pc_b);
         // The fall-through path is an ordinary goto_tb.
-        self.pending_pc = pc_a;
-        let stub = self.asm.new_dynamic_label();
-        self.asm.push(0xe9);
-        let rel = self.asm.offset().0;
-        self.asm.extend([0, 0, 0, 0]);
-        let pc = self.pending_pc.take();
-        self.goto_tb_fixups.push((slot_a, rel, stub, pc));
+        self.patchable_exit(&[0xe9], slot_a, pc_a);
         Some(end - idx)
     }
 
@@ -1178,13 +1156,8 @@ impl Emitter<'_, '_> {
     fn emit_goto_tb(&mut self, inst: &Inst) {
         let slot = (inst.consts[0] & 1) as usize;
         self.regs.sync(&mut self.asm, false);
-        // A 5-byte jmp rel32 the runtime re-targets when it links the exit.
-        let stub = self.asm.new_dynamic_label();
-        self.asm.push(0xe9);
-        let rel = self.asm.offset().0;
-        self.asm.extend([0, 0, 0, 0]);
         let pc = self.pending_pc.take();
-        self.goto_tb_fixups.push((slot, rel, stub, pc));
+        self.patchable_exit(&[0xe9], slot, pc);
     }
 
     fn emit_goto_ptr(&mut self, inst: &Inst) {
