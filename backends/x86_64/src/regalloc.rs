@@ -215,6 +215,11 @@ impl<'a> Regs<'a> {
         if self.dirty[t as usize] && self.needed(t) {
             self.store_home(asm, t, r);
         }
+        self.unbind(t, r);
+    }
+
+    /// Forgets that `r` holds `t` (without writing anything back).
+    fn unbind(&mut self, t: u32, r: u8) {
         self.dirty[t as usize] = false;
         self.temp_reg[t as usize] = NO_REG;
         self.reg_temp[r as usize] = NONE;
@@ -342,9 +347,7 @@ impl<'a> Regs<'a> {
                 continue;
             }
             if let Some(r) = self.reg_of(t) {
-                self.temp_reg[t as usize] = NO_REG;
-                self.dirty[t as usize] = false;
-                self.reg_temp[r as usize] = NONE;
+                self.unbind(t, r);
             }
         }
     }
@@ -380,8 +383,7 @@ impl<'a> Regs<'a> {
                 self.dirty[t as usize] = false;
             }
             if forget && self.locked & (1 << r) == 0 {
-                self.reg_temp[r as usize] = NONE;
-                self.temp_reg[t as usize] = NO_REG;
+                self.unbind(t, r);
             }
         }
     }
@@ -420,9 +422,7 @@ impl<'a> Regs<'a> {
             return;
         }
         if let Some(r) = self.reg_of(t) {
-            self.reg_temp[r as usize] = NONE;
-            self.temp_reg[t as usize] = NO_REG;
-            self.dirty[t as usize] = false;
+            self.unbind(t, r);
         }
     }
 
@@ -431,9 +431,7 @@ impl<'a> Regs<'a> {
         for r in 0..16 {
             let t = self.reg_temp[r];
             if t != NONE && self.pinned_mask & (1 << r) == 0 {
-                self.temp_reg[t as usize] = NO_REG;
-                self.dirty[t as usize] = false;
-                self.reg_temp[r] = NONE;
+                self.unbind(t, r as u8);
             }
         }
     }
@@ -443,9 +441,9 @@ impl<'a> Regs<'a> {
     pub fn forget_globals(&mut self) {
         for r in 0..16 {
             let t = self.reg_temp[r];
+            // (Clean after the sync that precedes it, so nothing is lost.)
             if t != NONE && self.is_global(t) && self.pinned_mask & (1 << r) == 0 {
-                self.temp_reg[t as usize] = NO_REG;
-                self.reg_temp[r] = NONE;
+                self.unbind(t, r as u8);
             }
         }
     }
