@@ -212,11 +212,17 @@ impl<F: Frontend, B: Backend> Executor<F, B> {
 
     fn run_inner(&mut self, mem: &GuestMemView) -> Result<RunExit, ExecError> {
         let env = self.env.ptr();
-        let mut pc = self.pc();
-        let mut tb = match self.find(pc, mem)? {
-            Ok(id) => id,
-            Err(fault) => return Ok(self.fault(fault)),
-        };
+        // The block at `pc`, or return the instruction-fetch fault.
+        macro_rules! find_or_fault {
+            ($pc:expr) => {
+                match self.find($pc, mem)? {
+                    Ok(id) => id,
+                    Err(fault) => return Ok(self.fault(fault)),
+                }
+            };
+        }
+        let pc = self.pc();
+        let mut tb = find_or_fault!(pc);
         loop {
             self.stats.dispatches += 1;
             let t = self.cache.get(tb);
@@ -229,8 +235,7 @@ impl<F: Frontend, B: Backend> Executor<F, B> {
             // this frontend; `mem` is the machine's live guest memory.
             let exit = unsafe { self.backend.exec(&t.code, env, mem) };
             tb = match exit {
-                TbExit::GotoTb { slot, tag } => {
-                    let from = tag;
+                TbExit::GotoTb { slot, tag: from } => {
                     let linked = self
                         .cache
                         .get(from)
@@ -241,41 +246,28 @@ impl<F: Frontend, B: Backend> Executor<F, B> {
                     if linked != NO_TB {
                         linked
                     } else {
-                        pc = self.pc();
                         let flushes = self.stats.flushes;
-                        match self.find(pc, mem)? {
-                            Ok(id) => {
-                                // A flush inside `find` dropped `from`; and
-                                // `-d exec` wants to see every block.
-                                if self.stats.flushes == flushes && !self.log.mask.exec {
-                                    self.cache.link(from, slot, id);
-                                    let (f, t) =
-                                        (&self.cache.get(from).code, &self.cache.get(id).code);
-                                    self.backend.link(f, slot, t);
-                                }
-                                id
-                            }
-                            Err(fault) => return Ok(self.fault(fault)),
+                        let pc = self.pc();
+                        let id = find_or_fault!(pc);
+                        // A flush inside `find` dropped `from`; and `-d exec`
+                        // wants to see every block.
+                        if self.stats.flushes == flushes && !self.log.mask.exec {
+                            self.cache.link(from, slot, id);
+                            let (f, t) = (&self.cache.get(from).code, &self.cache.get(id).code);
+                            self.backend.link(f, slot, t);
                         }
+                        id
                     }
                 }
                 TbExit::GotoPtr(target) => {
-                    pc = target;
-                    self.set_pc(pc);
-                    match self.find(pc, mem)? {
-                        Ok(id) => {
-                            self.backend.note_target(pc, &self.cache.get(id).code);
-                            id
-                        }
-                        Err(fault) => return Ok(self.fault(fault)),
-                    }
+                    self.set_pc(target);
+                    let id = find_or_fault!(target);
+                    self.backend.note_target(target, &self.cache.get(id).code);
+                    id
                 }
                 TbExit::Exit(0) => {
-                    pc = self.pc();
-                    match self.find(pc, mem)? {
-                        Ok(id) => id,
-                        Err(fault) => return Ok(self.fault(fault)),
-                    }
+                    let pc = self.pc();
+                    find_or_fault!(pc)
                 }
                 TbExit::Exit(code) => return Ok(RunExit::Exit(code)),
                 TbExit::Fault(f) => return Ok(self.fault(f)),
