@@ -2,7 +2,7 @@
 //! a backend (the portable interpreter today; host JITs plug in here).
 
 use polyvm_backend_interp::Interp;
-use polyvm_ir::abi::{Frontend, GuestMemView};
+use polyvm_ir::abi::{Backend, Frontend, GuestMemView};
 use polyvm_runtime::{ExecOptions, Executor, Log, RunExit, Stats};
 
 use crate::{AccelError, Result, Vcpu, VcpuExit};
@@ -49,11 +49,7 @@ impl TcgOptions {
         match key {
             "backend" => {
                 if !BACKENDS.iter().any(|(n, _)| *n == value) {
-                    let names: Vec<_> = BACKENDS.iter().map(|(n, _)| *n).collect();
-                    return Err(AccelError::UnknownBackend(
-                        value.to_string(),
-                        names.join(", "),
-                    ));
+                    return Err(unknown_backend(value));
                 }
                 self.backend = value.to_string();
             }
@@ -84,40 +80,43 @@ impl TcgOptions {
     }
 }
 
+fn unknown_backend(name: &str) -> AccelError {
+    let names: Vec<_> = BACKENDS.iter().map(|(n, _)| *n).collect();
+    AccelError::UnknownBackend(name.to_string(), names.join(", "))
+}
+
 /// Creates a TCG vCPU for `frontend` with the chosen backend.
 pub fn create_vcpu<F: Frontend + 'static>(
     frontend: F,
     opts: &TcgOptions,
     log: Log,
 ) -> Result<Box<dyn Vcpu>> {
+    fn vcpu<F: Frontend + 'static, B: Backend + 'static>(
+        frontend: F,
+        backend: B,
+        opts: &TcgOptions,
+        log: Log,
+    ) -> Box<dyn Vcpu> {
+        let mut ex = Executor::new(frontend, backend, opts.exec.clone());
+        ex.log = log;
+        Box::new(TcgVcpu(ex))
+    }
     match opts.backend.as_str() {
-        "interp" => {
-            let mut ex = Executor::new(frontend, Interp::new(), opts.exec.clone());
-            ex.log = log;
-            Ok(Box::new(TcgVcpu(ex)))
-        }
+        "interp" => Ok(vcpu(frontend, Interp::new(), opts, log)),
         #[cfg(target_arch = "x86_64")]
         "x86_64" => {
             let jit = polyvm_backend_x86_64::X86_64::new(opts.tb_size_mib)
                 .map_err(|e| AccelError::Backend(e.to_string()))?;
-            let mut ex = Executor::new(frontend, jit, opts.exec.clone());
-            ex.log = log;
-            Ok(Box::new(TcgVcpu(ex)))
+            Ok(vcpu(frontend, jit, opts, log))
         }
-        other => {
-            let names: Vec<_> = BACKENDS.iter().map(|(n, _)| *n).collect();
-            Err(AccelError::UnknownBackend(
-                other.to_string(),
-                names.join(", "),
-            ))
-        }
+        other => Err(unknown_backend(other)),
     }
 }
 
 /// A vCPU run by translation.
-pub struct TcgVcpu<F: Frontend, B: polyvm_ir::abi::Backend>(pub Executor<F, B>);
+pub struct TcgVcpu<F: Frontend, B: Backend>(pub Executor<F, B>);
 
-impl<F: Frontend, B: polyvm_ir::abi::Backend> Vcpu for TcgVcpu<F, B> {
+impl<F: Frontend, B: Backend> Vcpu for TcgVcpu<F, B> {
     fn run(&mut self, mem: &GuestMemView) -> Result<VcpuExit> {
         Ok(match self.0.run(mem)? {
             RunExit::Exit(code) => VcpuExit::Event(code),
