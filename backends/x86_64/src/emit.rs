@@ -312,6 +312,19 @@ impl Emitter<'_, '_> {
         self.regs.define(&mut self.asm, d, rd);
     }
 
+    /// The destination of a form that reads its source `a` before writing
+    /// (`movsx d, a`, `mov d32, a32` …): `d`'s pinned register, else `a`'s
+    /// own when `a` is `d` or dies here, else any register for `d`.
+    fn dest_after_read(&mut self, d: u32, a: u32, ra: u8) -> u8 {
+        if let Some(p) = self.regs.pinned(d) {
+            p
+        } else if a == d || self.regs.dies_here(ra) {
+            ra
+        } else {
+            self.regs.output(&mut self.asm, d)
+        }
+    }
+
     /// The register the result of `d = a op …` is computed in: `a`'s own
     /// when `a` is `d` or dies here, else a fresh copy of `a`.
     fn dest_from(&mut self, d: u32, a: u32, ra: u8, ty: Type) -> u8 {
@@ -574,16 +587,8 @@ impl Emitter<'_, '_> {
                 self.regs.define(&mut self.asm, d, rd);
             }
             _ => {
-                // Every form below reads its source before writing its
-                // destination, so the two may be one register; a pinned
-                // destination is written directly.
-                let rd = if let Some(p) = self.regs.pinned(d) {
-                    p
-                } else if a == d || self.regs.dies_here(ra) {
-                    ra
-                } else {
-                    self.regs.output(&mut self.asm, d)
-                };
+                // Every form below reads its source before writing.
+                let rd = self.dest_after_read(d, a, ra);
                 match (inst.opc, ty) {
                     (Clz, Type::I64) => asm!(self.asm; lzcnt Rq(rd), Rq(ra)),
                     (Clz, Type::I32) => asm!(self.asm; lzcnt Rd(rd), Rd(ra)),
@@ -617,11 +622,7 @@ impl Emitter<'_, '_> {
         // Unsigned fields ending at bit 31: a 32-bit move clears the top,
         // one 32-bit shift does the rest (`srliw`-style extracts).
         if !signed && pos + len == 32 {
-            let rd = if a == d || self.regs.dies_here(ra) {
-                ra
-            } else {
-                self.regs.output(&mut self.asm, d)
-            };
+            let rd = self.dest_after_read(d, a, ra);
             asm!(self.asm; mov Rd(rd), Rd(ra));
             if pos != 0 {
                 asm!(self.asm; shr Rd(rd), pos as i8);
